@@ -12,8 +12,8 @@ namespace corio {
 namespace detail {
 
 template <class T>
-concept suspend_result = std::same_as<T, void> || std::same_as<T, bool> ||
-                         std::convertible_to<T, std::coroutine_handle<>>;
+concept suspend_result =
+    std::same_as<T, void> || std::same_as<T, bool> || std::convertible_to<T, std::coroutine_handle<>>;
 
 template <class A>
 concept direct_awaiter = requires(A& a, std::coroutine_handle<> h) {
@@ -48,6 +48,7 @@ concept awaitable = requires(A&& a) {
 
 /// The type a co_await on an A produces.
 template <awaitable A>
-using await_result_t = decltype(std::declval<decltype(detail::get_awaiter(std::declval<A>()))&>().await_resume());
+using await_result_t =
+    decltype(std::declval<decltype(detail::get_awaiter(std::declval<A>()))&>().await_resume());
 
 } // namespace corio

@@ -43,9 +43,9 @@ class sync_wait_task {
 public:
     struct nothing {};
     // The result is held as a pointer when R is a reference, as an object otherwise.
-    using stored = std::conditional_t<std::is_void_v<R>, nothing,
-                                      std::conditional_t<std::is_reference_v<R>, std::add_pointer_t<R>,
-                                                         std::remove_cv_t<R>>>;
+    using stored = std::conditional_t<
+        std::is_void_v<R>, nothing,
+        std::conditional_t<std::is_reference_v<R>, std::add_pointer_t<R>, std::remove_cv_t<R>>>;
 
     class promise_type : public promise_base {
     public:

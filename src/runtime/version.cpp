@@ -4,6 +4,8 @@
 
 namespace corio {
 
-std::string_view version() noexcept { return CORIO_VERSION; }
+std::string_view version() noexcept {
+    return CORIO_VERSION;
+}
 
 } // namespace corio

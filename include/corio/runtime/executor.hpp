@@ -18,7 +18,9 @@ inline thread_local const executor* current_executor_ptr = nullptr;
 } // namespace detail
 
 /// The executor of the worker thread running the caller, or nullptr outside any worker thread.
-inline const executor* current_executor() noexcept { return detail::current_executor_ptr; }
+inline const executor* current_executor() noexcept {
+    return detail::current_executor_ptr;
+}
 
 /// Marks the calling thread as running `ex` for as long as this object lives (runtime workers use it; tests
 /// that drive an io_context by hand may too).
