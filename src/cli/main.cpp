@@ -1,15 +1,30 @@
 // The corio command line: `corio http`, `corio echo`, `corio load`, `corio compare`.
 #include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <exception>
 
+#include "commands.hpp"
 #include "corio/version.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"corio: C++20 stackless coroutines on Asio: echo and HTTP/1.1 servers, load generator"};
-    bool show_version = false;
-    app.add_flag("-V,--version", show_version, "Print the version and exit");
-    CLI11_PARSE(app, argc, argv);
-    std::printf("corio %.*s\n", static_cast<int>(corio::version().size()), corio::version().data());
-    return 0;
+    app.set_version_flag("-V,--version", std::string(corio::version()));
+    app.require_subcommand(0, 1);
+    int exit_status = 0;
+    corio::cli::add_echo_command(app, exit_status);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());
+        return 1;
+    }
+    if (app.get_subcommands().empty()) {
+        std::printf("corio %.*s\n%s", static_cast<int>(corio::version().size()), corio::version().data(),
+                    app.help().c_str());
+    }
+    return exit_status;
 }

@@ -1,0 +1,12 @@
+#pragma once
+
+// Each subcommand of the `corio` binary registers itself on the CLI11 app; its callback runs the command and
+// stores the process exit status in `exit_status`.
+
+#include <CLI/CLI.hpp>
+
+namespace corio::cli {
+
+void add_echo_command(CLI::App& app, int& exit_status);
+
+} // namespace corio::cli
