@@ -1,4 +1,5 @@
 #include "corio/runtime/use_task.hpp"
+#include "corio/runtime/with_timeout.hpp"
 
 #include <asio/post.hpp>
 
@@ -31,6 +32,14 @@ void op_cancellation::run_posted() noexcept {
         }
     }
     waiter_.resume();
+}
+
+} // namespace corio::detail
+
+namespace corio::detail {
+
+void throw_timed_out() {
+    throw std::system_error(std::make_error_code(std::errc::timed_out), "corio::with_timeout");
 }
 
 } // namespace corio::detail
