@@ -50,6 +50,39 @@ inline std::size_t skip_field_value(const char* s, std::size_t i, std::size_t en
     return skip_class(s, i, end, detail::field_vchar);
 }
 
+// Case-insensitive equality with a lower-case literal; inlined, so the letter test folds away.
+template <std::size_t N>
+inline bool iequals_literal(std::string_view a, const char (&lower)[N]) noexcept {
+    if (a.size() != N - 1) {
+        return false;
+    }
+    for (std::size_t i = 0; i < N - 1; ++i) {
+        const char b = lower[i];
+        const char c = (b >= 'a' && b <= 'z') ? static_cast<char>(a[i] | 0x20) : a[i];
+        if (c != b) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Request-target bytes are VCHAR (0x21-0x7e): 8 at a time, the table for the block that ends the run.
+inline std::size_t skip_target(const char* s, std::size_t i, std::size_t end) noexcept {
+    constexpr std::uint64_t ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t highs = 0x8080808080808080ULL;
+    while (end - i >= 8) {
+        std::uint64_t w;
+        std::memcpy(&w, s + i, 8);
+        const std::uint64_t below = (w - ones * 0x21) & ~w;
+        const std::uint64_t del = ((w ^ (ones * 0x7f)) - ones) & ~(w ^ (ones * 0x7f));
+        if (((below | del | w) & highs) != 0) {
+            break;
+        }
+        i += 8;
+    }
+    return skip_class(s, i, end, detail::target_char);
+}
+
 enum class special : std::uint8_t {
     other,
     host,
@@ -63,17 +96,17 @@ enum class special : std::uint8_t {
 special classify(std::string_view name) noexcept {
     switch (name.size()) {
     case 4:
-        return iequals(name, "host") ? special::host : special::other;
+        return iequals_literal(name, "host") ? special::host : special::other;
     case 6:
-        return iequals(name, "expect") ? special::expect : special::other;
+        return iequals_literal(name, "expect") ? special::expect : special::other;
     case 7:
-        return iequals(name, "upgrade") ? special::upgrade : special::other;
+        return iequals_literal(name, "upgrade") ? special::upgrade : special::other;
     case 10:
-        return iequals(name, "connection") ? special::connection : special::other;
+        return iequals_literal(name, "connection") ? special::connection : special::other;
     case 14:
-        return iequals(name, "content-length") ? special::content_length : special::other;
+        return iequals_literal(name, "content-length") ? special::content_length : special::other;
     case 17:
-        return iequals(name, "transfer-encoding") ? special::transfer_encoding : special::other;
+        return iequals_literal(name, "transfer-encoding") ? special::transfer_encoding : special::other;
     default:
         return special::other;
     }
@@ -335,7 +368,7 @@ request_parser::section_status request_parser::parse_section(std::string_view se
             continue;
         }
         case phase::target: {
-            i = skip_class(s, i, m, detail::target_char);
+            i = skip_target(s, i, m);
             if (i > max_line) {
                 return section_error(status::uri_too_long, "request line too long");
             }
@@ -363,6 +396,11 @@ request_parser::section_status request_parser::parse_section(std::string_view se
         case phase::version: {
             // Exactly "HTTP/" DIGIT "." DIGIT, then CR.
             constexpr std::string_view pattern = "HTTP/0.0\r";
+            if (i == version_offset_ && m - i >= 9 && i + 8 <= max_line &&
+                std::memcmp(s + i, "HTTP/1.", 7) == 0 && (s[i + 7] == '1' || s[i + 7] == '0') &&
+                s[i + 8] == '\r') {
+                i += 8; // the common case, judged exactly as the loop below would
+            }
             for (; i < m; ++i) {
                 if (i > max_line) {
                     return section_error(status::uri_too_long, "request line too long");
@@ -510,8 +548,8 @@ request_parser::section_status request_parser::parse_section(std::string_view se
 
 // A complete field line [line_start_, line_end) with its colon at colon_.
 bool request_parser::end_field_line(std::string_view section, std::size_t line_end, bool is_head) {
-    const std::string_view name = section.substr(line_start_, colon_ - line_start_);
-    const std::string_view raw = section.substr(colon_ + 1, line_end - colon_ - 1);
+    const std::string_view name(section.data() + line_start_, colon_ - line_start_);
+    const std::string_view raw(section.data() + colon_ + 1, line_end - colon_ - 1);
     const std::string_view value = trim_ows(raw);
     const auto value_offset = static_cast<std::size_t>(value.data() - section.data());
     fields_.push_back({static_cast<std::uint32_t>(line_start_), static_cast<std::uint32_t>(name.size()),
@@ -544,7 +582,7 @@ bool request_parser::end_field_line(std::string_view section, std::size_t line_e
         upgrade_field_ = true;
         return true;
     case special::expect:
-        if (iequals(value, "100-continue")) {
+        if (iequals_literal(value, "100-continue")) {
             expect_continue_ = true;
         }
         return true;
@@ -593,7 +631,7 @@ bool request_parser::parse_transfer_encoding(std::string_view value) {
             valid = false;
             return;
         }
-        if (iequals(coding, "chunked")) {
+        if (iequals_literal(coding, "chunked")) {
             if (!rest.empty() || chunked_seen_) {
                 chunked_not_last_ = true; // "chunked" twice, or with parameters
             }
@@ -615,11 +653,11 @@ bool request_parser::parse_transfer_encoding(std::string_view value) {
 
 void request_parser::parse_connection(std::string_view value) noexcept {
     for_each_element(value, [this](std::string_view option) {
-        if (iequals(option, "close")) {
+        if (iequals_literal(option, "close")) {
             connection_close_ = true;
-        } else if (iequals(option, "keep-alive")) {
+        } else if (iequals_literal(option, "keep-alive")) {
             connection_keep_alive_ = true;
-        } else if (iequals(option, "upgrade")) {
+        } else if (iequals_literal(option, "upgrade")) {
             connection_upgrade_ = true;
         }
     });
@@ -671,9 +709,11 @@ bool request_parser::finish_head(std::string_view section) {
     }
     request_.host = section.substr(host_offset_, host_length_);
 
+    request_.headers.resize(fields_.size());
+    header* out = request_.headers.data();
     for (const field_offsets& f : fields_) {
-        request_.headers.push_back(
-            {section.substr(f.name_offset, f.name_length), section.substr(f.value_offset, f.value_length)});
+        *out++ = {{section.data() + f.name_offset, f.name_length},
+                  {section.data() + f.value_offset, f.value_length}};
     }
     request_.keep_alive = http11 ? !connection_close_ : (connection_keep_alive_ && !connection_close_);
     request_.expect_continue = http11 && expect_continue_;
