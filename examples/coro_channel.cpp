@@ -1,16 +1,16 @@
 // Producer/consumer over a bounded corio::channel on a two-thread corio::runtime: producers on one worker,
 // consumers on the other; close() ends the stream once every producer is done.
 
-#include <atomic>
-#include <cstdio>
-#include <optional>
-#include <vector>
-
 #include "corio/runtime/channel.hpp"
 #include "corio/runtime/runtime.hpp"
 #include "corio/runtime/this_executor.hpp"
 #include "corio/task.hpp"
 #include "corio/when_all.hpp"
+
+#include <atomic>
+#include <cstdio>
+#include <optional>
+#include <vector>
 
 namespace {
 

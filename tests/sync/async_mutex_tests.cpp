@@ -200,6 +200,7 @@ TEST_SUITE("async_mutex" * doctest::test_suite("concurrent")) {
             REQUIRE(m.try_lock());
             m.unlock();
         }
+        MESSAGE("waiter got the lock ", locked, " times, was aborted ", aborted, " times");
         CHECK(locked + aborted == 300);
     }
 }

@@ -14,11 +14,13 @@
 //   co_await throws std::system_error(operation_aborted), unless set() woke it first.
 // - The event must outlive every coroutine waiting on it.
 
+// Asio first: Asio configures itself (e.g. aligned allocation) from what is included before it, and every
+// translation unit of corio must agree.
+#include "corio/runtime/detail/sync_waiter.hpp"
+
 #include <atomic>
 #include <coroutine>
 #include <mutex>
-
-#include "corio/runtime/detail/sync_waiter.hpp"
 
 namespace corio {
 

@@ -20,13 +20,15 @@
 //   handed to it first, the co_await succeeds instead (exactly one of the two happens).
 // - The mutex must outlive every coroutine waiting on it, and must be unlocked when destroyed.
 
+// Asio first: Asio configures itself (e.g. aligned allocation) from what is included before it, and every
+// translation unit of corio must agree.
+#include "corio/runtime/detail/sync_waiter.hpp"
+
 #include <atomic>
 #include <cassert>
 #include <coroutine>
 #include <mutex>
 #include <utility>
-
-#include "corio/runtime/detail/sync_waiter.hpp"
 
 namespace corio {
 

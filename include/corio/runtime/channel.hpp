@@ -22,6 +22,10 @@
 //   it first, it completes normally instead (exactly one of the two happens, so no value is lost).
 // - The channel must outlive every coroutine waiting on it.
 
+// Asio first: Asio configures itself (e.g. aligned allocation) from what is included before it, and every
+// translation unit of corio must agree.
+#include "corio/runtime/detail/sync_waiter.hpp"
+
 #include <cassert>
 #include <coroutine>
 #include <cstddef>
@@ -30,8 +34,6 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
-
-#include "corio/runtime/detail/sync_waiter.hpp"
 
 namespace corio {
 
