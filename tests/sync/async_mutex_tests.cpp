@@ -42,6 +42,15 @@ corio::task<void> lock_and_record(corio::async_mutex& m, std::vector<int>& order
     m.unlock();
 }
 
+corio::task<void> lock_record_signal(corio::async_mutex& m, std::vector<int>& order, int id,
+                                     std::latch& done) {
+    {
+        corio::async_mutex_lock guard = co_await m.scoped_lock();
+        order.push_back(id); // guarded by m
+    }
+    done.count_down();
+}
+
 enum class outcome { none, locked, aborted };
 
 corio::task<void> lock_or_abort(corio::async_mutex& m, outcome& result,
@@ -173,6 +182,36 @@ TEST_SUITE("async_mutex" * doctest::test_suite("concurrent")) {
         }
         CHECK(overlaps.load() == 0);
         CHECK(counter == 2L * coroutines_per_thread * increments);
+        CHECK(m.try_lock());
+        m.unlock();
+    }
+
+    TEST_CASE("mutex is FIFO for waiters queued from two threads") {
+        constexpr int waiters = 20;
+        corio::async_mutex m;
+        REQUIRE(m.try_lock());
+        std::vector<int> order;
+        std::latch done(waiters);
+        {
+            io_thread a;
+            io_thread b;
+            for (int id = 0; id < waiters; ++id) {
+                io_thread& t = id % 2 == 0 ? a : b;
+                t.spawn(lock_record_signal(m, order, id, done));
+                // Once this marker has run on the same thread, waiter `id` is queued: the queue order is 0,
+                // 1, ...
+                std::latch queued(1);
+                asio::post(t.executor(), [&queued] { queued.count_down(); });
+                queued.wait();
+            }
+            m.unlock();
+            done.wait();
+        }
+        std::vector<int> expected;
+        for (int id = 0; id < waiters; ++id) {
+            expected.push_back(id);
+        }
+        CHECK(order == expected);
         CHECK(m.try_lock());
         m.unlock();
     }
