@@ -4,6 +4,7 @@
 #include <asio/write.hpp>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <stop_token>
@@ -21,9 +22,11 @@ namespace {
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
-corio::task<std::error_code> read_until_cancelled() {
+// Sets *reading just before it starts a read that no data will ever complete.
+corio::task<std::error_code> read_until_cancelled(std::atomic<bool>* reading) {
     test::socket_pair pair = co_await test::make_socket_pair();
     std::array<char, 16> buf{};
+    reading->store(true);
     auto [ec, n] = co_await pair.server.async_read_some(asio::buffer(buf), corio::use_task_ec);
     (void)n;
     co_return ec;
@@ -69,13 +72,17 @@ TEST_SUITE("cancellation") {
               doctest::test_suite("concurrent")) {
         corio::runtime rt(1);
         std::stop_source source;
-        std::jthread canceller([&source] {
-            std::this_thread::sleep_for(50ms);
+        std::atomic<bool> reading{false};
+        std::jthread canceller([&source, &reading] {
+            while (!reading.load()) {
+                std::this_thread::sleep_for(1ms);
+            }
+            std::this_thread::sleep_for(20ms);
             source.request_stop();
         });
         const auto start = clock_type::now();
         const std::stop_token token = source.get_token();
-        const std::error_code ec = rt.block_on(read_until_cancelled(), token);
+        const std::error_code ec = rt.block_on(read_until_cancelled(&reading), token);
         CHECK(ec == asio::error::operation_aborted);
         CHECK(clock_type::now() - start < 5s);
     }
@@ -139,11 +146,15 @@ TEST_SUITE("cancellation") {
         corio::runtime rt(1);
         std::stop_source source;
         std::promise<std::error_code> result;
-        auto run = [](std::promise<std::error_code>* out) -> corio::task<void> {
-            const std::error_code ec = co_await read_until_cancelled();
+        std::atomic<bool> reading{false};
+        auto run = [](std::promise<std::error_code>* out, std::atomic<bool>* r) -> corio::task<void> {
+            const std::error_code ec = co_await read_until_cancelled(r);
             out->set_value(ec);
         };
-        corio::spawn(rt.get_executor(0), run(&result), source.get_token());
+        corio::spawn(rt.get_executor(0), run(&result, &reading), source.get_token());
+        while (!reading.load()) {
+            std::this_thread::sleep_for(1ms);
+        }
         std::this_thread::sleep_for(20ms);
         source.request_stop();
         auto f = result.get_future();
