@@ -8,5 +8,6 @@
 namespace corio::cli {
 
 void add_echo_command(CLI::App& app, int& exit_status);
+void add_compare_command(CLI::App& app, int& exit_status);
 
 } // namespace corio::cli

@@ -22,8 +22,8 @@ struct echo_options {
 };
 
 void announce(const echo_options& o, std::uint16_t port) {
-    std::printf("corio echo listening on %s:%u (model %s, threads %u)\n", o.host.c_str(), port, o.model.c_str(),
-                o.threads);
+    std::printf("corio echo listening on %s:%u (model %s, threads %u)\n", o.host.c_str(), port,
+                o.model.c_str(), o.threads);
     std::fflush(stdout);
 }
 
@@ -34,7 +34,9 @@ int run_echo(const echo_options& o) {
     bo.host = o.host;
     bo.port = o.port;
     bo.idle_timeout = std::chrono::milliseconds(static_cast<long>(o.idle_timeout_s * 1000));
-    bo.on_listening = [&o](std::uint16_t port) { announce(o, port); };
+    bo.on_listening = [&o](std::uint16_t port) {
+        announce(o, port);
+    };
     switch (model) {
     case models::concurrency_model::thread:
         return models::run_thread_per_connection(bo, models::serve_echo, stop.get_token());
@@ -54,8 +56,10 @@ void add_echo_command(CLI::App& app, int& exit_status) {
     CLI::App* cmd = app.add_subcommand("echo", "Echo server: writes back every byte it receives");
     cmd->add_option("--host", options->host, "Address to listen on")->capture_default_str();
     cmd->add_option("-p,--port", options->port, "TCP port (0 picks a free one)")->capture_default_str();
-    cmd->add_option("-t,--threads", options->threads, "Worker threads (coroutine model)")->capture_default_str();
-    cmd->add_option("--idle-timeout", options->idle_timeout_s, "Close a connection silent this long (s, 0: never)")
+    cmd->add_option("-t,--threads", options->threads, "Worker threads (coroutine model)")
+        ->capture_default_str();
+    cmd->add_option("--idle-timeout", options->idle_timeout_s,
+                    "Close a connection silent this long (s, 0: never)")
         ->capture_default_str();
     cmd->add_option("--model", options->model, "coroutine | thread | process")
         ->check(CLI::IsMember({"coroutine", "thread", "process"}))

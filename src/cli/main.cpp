@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(0, 1);
     int exit_status = 0;
     corio::cli::add_echo_command(app, exit_status);
+    corio::cli::add_compare_command(app, exit_status);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

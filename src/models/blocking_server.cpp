@@ -13,9 +13,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cstring>
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <list>
 #include <mutex>
 #include <stdexcept>
@@ -48,7 +48,9 @@ concurrency_model parse_concurrency_model(std::string_view name) {
 
 namespace {
 
-[[noreturn]] void throw_errno(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
+[[noreturn]] void throw_errno(const char* what) {
+    throw std::system_error(errno, std::generic_category(), what);
+}
 
 /// A pipe that wakes the accept loop's poll() when stop is requested.
 class wake_pipe {
@@ -146,10 +148,12 @@ int open_listener(const std::string& host, std::uint16_t port, int backlog) {
     }
     const int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, backlog) != 0) {
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(fd, backlog) != 0) {
         const int err = errno;
         ::close(fd);
-        throw std::system_error(err, std::generic_category(), "bind/listen " + host + ":" + std::to_string(port));
+        throw std::system_error(err, std::generic_category(),
+                                "bind/listen " + host + ":" + std::to_string(port));
     }
     return fd;
 }

@@ -1,8 +1,8 @@
 #pragma once
 
 // The two designs corio is measured against: thread-per-connection and process-per-connection servers with
-// blocking sockets. They serve the same protocols through the same sans-I/O code as the coroutine server; only
-// the way connections are multiplexed differs.
+// blocking sockets. They serve the same protocols through the same sans-I/O code as the coroutine server;
+// only the way connections are multiplexed differs.
 
 #include <chrono>
 #include <cstdint>
@@ -43,9 +43,10 @@ struct blocking_server_options {
 int run_thread_per_connection(const blocking_server_options& options, const connection_handler& serve,
                               std::stop_token stop);
 
-/// Accepts until `stop` is requested, fork()ing a child per connection that runs `serve` and exits. The parent
-/// reaps children as they exit (no zombies). On stop: stops accepting, sends SIGTERM to every child (a child then
-/// stops reading and finishes what it has received), waits up to drain_timeout, then SIGKILLs and reaps the rest.
+/// Accepts until `stop` is requested, fork()ing a child per connection that runs `serve` and exits. The
+/// parent reaps children as they exit (no zombies). On stop: stops accepting, sends SIGTERM to every child (a
+/// child then stops reading and finishes what it has received), waits up to drain_timeout, then SIGKILLs and
+/// reaps the rest.
 /// @return 0 on a clean shutdown. @throws std::system_error if the listener cannot be set up.
 int run_process_per_connection(const blocking_server_options& options, const connection_handler& serve,
                                std::stop_token stop);
