@@ -1,16 +1,16 @@
 // Structured concurrency with corio::task_group: children run concurrently on the runtime's workers, join()
 // waits for all of them, and the first failure cancels the siblings and comes out of join().
 
+#include "corio/runtime/runtime.hpp" // Asio first: every translation unit must configure it the same way
+#include "corio/runtime/task_group.hpp"
+
+#include "corio/stop.hpp"
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <stdexcept>
 #include <stop_token>
 #include <system_error>
-
-#include "corio/runtime/runtime.hpp"
-#include "corio/runtime/task_group.hpp"
-#include "corio/stop.hpp"
 
 namespace {
 

@@ -1,7 +1,8 @@
-#include <doctest/doctest.h>
-
+// Asio first: every translation unit must configure Asio the same way.
 #include <asio/ip/tcp.hpp>
 #include <asio/write.hpp>
+
+#include <doctest/doctest.h>
 
 #include <array>
 #include <atomic>

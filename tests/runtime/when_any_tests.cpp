@@ -1,3 +1,5 @@
+// Asio first (through the runtime): every translation unit must configure Asio the same way.
+#include "corio/runtime/runtime.hpp"
 #include "corio/when_any.hpp"
 
 #include <doctest/doctest.h>

@@ -4,13 +4,16 @@
 //
 //   std::size_t n = co_await corio::with_timeout(5s, read_some(socket, buf));
 
+// Asio (through sleep.hpp) first: Asio configures itself from what is included before it, and every
+// translation unit of corio must agree.
+#include "corio/runtime/sleep.hpp"
+
 #include <chrono>
 #include <system_error>
 #include <type_traits>
 #include <utility>
 #include <variant>
 
-#include "corio/runtime/sleep.hpp"
 #include "corio/task.hpp"
 #include "corio/when_any.hpp"
 
