@@ -3,6 +3,7 @@
 # in build/release. Works as root; uses sudo otherwise. Downloads nothing but Debian packages.
 #   scripts/setup.sh            packages + release build
 #   scripts/setup.sh --deps     packages only
+#   scripts/setup.sh --test-deps  packages, plus what the tests use (headless Chromium, gnuplot), no build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,9 @@ packages=(
   libasio-dev libasio-doc libspdlog-dev doctest-dev libcli11-dev libbenchmark-dev
   curl wrk procps util-linux
 )
+if [ "${1:-}" = "--test-deps" ]; then
+  packages+=(chromium gnuplot-nox)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -23,7 +27,7 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-[ "${1:-}" = "--deps" ] && exit 0
+case "${1:-}" in --deps|--test-deps) exit 0 ;; esac
 
 if [ ! -f build/release/build.ninja ]; then
   CXX="${CXX:-g++}" meson setup build/release --buildtype=release

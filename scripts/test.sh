@@ -7,7 +7,7 @@
 # exits non-zero if anything failed. CORIO_BUILDS="release asan" runs a subset.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh --deps
+bash scripts/setup.sh --test-deps || exit 1
 
 builds=${CORIO_BUILDS:-"release asan tsan"}
 jobs=$(nproc)
