@@ -1,0 +1,262 @@
+#include "corio/net/listener.hpp"
+
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <coroutine>
+#include <exception>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "corio/detail/promise_base.hpp"
+#include "corio/runtime/use_task.hpp"
+
+namespace corio::net {
+
+namespace {
+
+using reuse_port_option = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+struct shard {
+    explicit shard(const executor& e) : ex(e), acceptor(asio::any_io_executor(e)) {}
+    executor ex;
+    asio::ip::tcp::acceptor acceptor;
+    // Written only by the shard's thread, read by any.
+    std::atomic<std::size_t> active{0};
+    std::atomic<std::size_t> accepted{0};
+    std::atomic<std::size_t> refused{0};
+    std::atomic<bool> loop_running{false};
+};
+
+bool out_of_resources(const std::error_code& ec) {
+    return ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system ||
+           ec == std::errc::no_buffer_space || ec == std::errc::not_enough_memory;
+}
+
+} // namespace
+
+struct listener::state {
+    listen_options options;
+    std::uint16_t port = 0;
+    std::vector<std::unique_ptr<shard>> shards;
+    connection_handler handler;
+    std::stop_source shutdown;
+    std::atomic<bool> stopping{false};
+    std::mutex mutex;
+    std::condition_variable changed;
+
+    void notify() {
+        std::lock_guard lock(mutex);
+        changed.notify_all();
+    }
+    bool quiescent() const noexcept {
+        for (const auto& s : shards) {
+            if (s->loop_running.load(std::memory_order_acquire) ||
+                s->active.load(std::memory_order_acquire) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+};
+
+namespace {
+
+/// A connection's root coroutine: runs the handler's task, logs what escapes it, frees itself at the end.
+class connection_root {
+public:
+    class promise_type : public corio::detail::promise_base {
+    public:
+        connection_root get_return_object() noexcept {
+            return connection_root{std::coroutine_handle<promise_type>::from_promise(*this)};
+        }
+        std::suspend_always initial_suspend() const noexcept { return {}; }
+        std::suspend_never final_suspend() const noexcept { return {}; }
+        void return_void() const noexcept {}
+        void unhandled_exception() const noexcept {}
+    };
+    std::coroutine_handle<> handle;
+};
+
+void log_handler_failure(std::exception_ptr e) noexcept {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        spdlog::warn("corio: connection handler failed: {}", ex.what());
+    } catch (...) {
+        spdlog::warn("corio: connection handler failed (not a std::exception)");
+    }
+}
+
+void connection_finished(listener::state& st, shard& sh) noexcept {
+    if (sh.active.fetch_sub(1, std::memory_order_acq_rel) == 1 &&
+        st.stopping.load(std::memory_order_acquire)) {
+        st.notify();
+    }
+}
+
+connection_root run_connection(std::shared_ptr<listener::state> st, shard* sh, task<void> t) {
+    try {
+        co_await std::move(t);
+    } catch (...) {
+        log_handler_failure(std::current_exception());
+    }
+    connection_finished(*st, *sh);
+}
+
+void start_connection(const std::shared_ptr<listener::state>& st, shard& sh, asio::ip::tcp::socket socket) {
+    sh.active.fetch_add(1, std::memory_order_relaxed);
+    task<void> t;
+    try {
+        t = st->handler(std::move(socket));
+    } catch (...) {
+        log_handler_failure(std::current_exception());
+        connection_finished(*st, sh);
+        return;
+    }
+    run_connection(st, &sh, std::move(t)).handle.resume();
+}
+
+task<void> accept_loop(std::shared_ptr<listener::state> st, shard* sh) {
+    bool backing_off = false;
+    const std::size_t limit = st->options.max_connections_per_thread;
+    for (;;) {
+        auto accepted = co_await sh->acceptor.async_accept(use_task_ec);
+        std::error_code& ec = accepted.first;
+        if (ec) {
+            if (ec == asio::error::operation_aborted || !sh->acceptor.is_open()) {
+                break;
+            }
+            if (out_of_resources(ec)) {
+                if (!backing_off) {
+                    spdlog::warn("corio: accept failed ({}): backing off, existing connections carry on",
+                                 ec.message());
+                    backing_off = true;
+                }
+                asio::steady_timer pause(asio::any_io_executor(sh->ex), std::chrono::milliseconds(100));
+                [[maybe_unused]] std::error_code waited = co_await pause.async_wait(use_task_ec);
+            }
+            continue; // ECONNABORTED and the like: the next connection
+        }
+        if (backing_off) {
+            spdlog::info("corio: accepting again");
+            backing_off = false;
+        }
+        asio::ip::tcp::socket socket = std::move(accepted.second);
+        sh->accepted.fetch_add(1, std::memory_order_relaxed);
+        if (limit != 0 && sh->active.load(std::memory_order_relaxed) >= limit) {
+            sh->refused.fetch_add(1, std::memory_order_relaxed);
+            std::error_code ignored;
+            socket.close(ignored);
+            continue;
+        }
+        std::error_code ignored;
+        socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+        start_connection(st, *sh, std::move(socket));
+    }
+    sh->loop_running.store(false, std::memory_order_release);
+    st->notify();
+}
+
+void open_acceptor(asio::ip::tcp::acceptor& a, const asio::ip::tcp::endpoint& ep, const listen_options& o) {
+    a.open(ep.protocol());
+    a.set_option(asio::socket_base::reuse_address(true));
+    if (o.reuse_port) {
+        a.set_option(reuse_port_option(true));
+    }
+    a.bind(ep);
+    a.listen(o.backlog);
+}
+
+} // namespace
+
+listener::listener(runtime& rt, listen_options options) : state_(std::make_shared<state>()) {
+    state& st = *state_;
+    st.options = std::move(options);
+    const std::size_t count = st.options.reuse_port ? rt.size() : 1;
+    asio::ip::tcp::endpoint ep(asio::ip::make_address(st.options.host), st.options.port);
+    for (std::size_t i = 0; i < count; ++i) {
+        auto sh = std::make_unique<shard>(rt.get_executor(i));
+        open_acceptor(sh->acceptor, ep, st.options);
+        if (i == 0) {
+            st.port = sh->acceptor.local_endpoint().port();
+            ep.port(st.port);
+        }
+        st.shards.push_back(std::move(sh));
+    }
+}
+
+listener::~listener() {
+    stop_accepting();
+}
+
+std::uint16_t listener::port() const noexcept {
+    return state_->port;
+}
+
+const listen_options& listener::options() const noexcept {
+    return state_->options;
+}
+
+void listener::start(connection_handler handler) {
+    state_->handler = std::move(handler);
+    for (auto& sh : state_->shards) {
+        sh->loop_running.store(true, std::memory_order_release);
+        spawn(sh->ex, accept_loop(state_, sh.get()));
+    }
+}
+
+void listener::stop_accepting() {
+    if (state_->stopping.exchange(true, std::memory_order_acq_rel)) {
+        return;
+    }
+    state_->shutdown.request_stop();
+    for (auto& sh : state_->shards) {
+        asio::post(sh->ex, [st = state_, s = sh.get()] {
+            std::error_code ignored;
+            s->acceptor.close(ignored);
+        });
+    }
+}
+
+bool listener::drain(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(state_->mutex);
+    return state_->changed.wait_for(lock, timeout, [this] {
+        return state_->stopping.load(std::memory_order_acquire) && state_->quiescent();
+    });
+}
+
+std::size_t listener::active_connections() const noexcept {
+    std::size_t n = 0;
+    for (const auto& sh : state_->shards) {
+        n += sh->active.load(std::memory_order_relaxed);
+    }
+    return n;
+}
+
+std::size_t listener::accepted_connections() const noexcept {
+    std::size_t n = 0;
+    for (const auto& sh : state_->shards) {
+        n += sh->accepted.load(std::memory_order_relaxed);
+    }
+    return n;
+}
+
+std::size_t listener::refused_connections() const noexcept {
+    std::size_t n = 0;
+    for (const auto& sh : state_->shards) {
+        n += sh->refused.load(std::memory_order_relaxed);
+    }
+    return n;
+}
+
+std::stop_token listener::shutdown_token() const noexcept {
+    return state_->shutdown.get_token();
+}
+
+} // namespace corio::net

@@ -1,0 +1,166 @@
+#include "corio/net/listener.hpp"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "corio/net/stream.hpp"
+#include "net_test_support.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+corio::net::listen_options loopback(std::size_t max_per_thread = 0) {
+    corio::net::listen_options o;
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.max_connections_per_thread = max_per_thread;
+    return o;
+}
+
+struct thread_log {
+    std::mutex mutex;
+    std::set<std::thread::id> threads;
+    std::atomic<int> served{0};
+};
+
+corio::task<void> record_and_echo_once(asio::ip::tcp::socket s, thread_log* log) {
+    {
+        std::lock_guard lock(log->mutex);
+        log->threads.insert(std::this_thread::get_id());
+    }
+    corio::net::stream st(std::move(s));
+    char buf[64];
+    const std::size_t n = co_await st.read_some(buf, 10s);
+    co_await st.write_all({buf, n}, 10s);
+    log->served.fetch_add(1);
+}
+
+corio::task<void> hold_until_closed(asio::ip::tcp::socket s) {
+    corio::net::stream st(std::move(s));
+    char buf[64];
+    for (;;) {
+        const std::size_t n = co_await st.read_some(buf, 20s);
+        if (n == 0) {
+            co_return;
+        }
+        co_await st.write_all({buf, n}, 10s);
+    }
+}
+
+corio::task<void> throw_at_once(asio::ip::tcp::socket) {
+    throw std::runtime_error("handler failure on purpose");
+    co_return;
+}
+
+} // namespace
+
+TEST_CASE("port 0 makes the listener pick a free port that accepts connections" *
+          doctest::test_suite("concurrent")) {
+    corio::runtime rt(2);
+    thread_log log;
+    {
+        corio::net::listener l(rt, loopback());
+        CHECK(l.port() != 0);
+        l.start([&log](asio::ip::tcp::socket s) { return record_and_echo_once(std::move(s), &log); });
+        test::client c(l.port());
+        c.send("ping");
+        CHECK(c.receive(4) == "ping");
+        l.stop_accepting();
+        CHECK(l.drain(20s));
+    }
+    CHECK(log.served.load() == 1);
+}
+
+TEST_CASE("the listener accepts on every worker thread" * doctest::test_suite("concurrent")) {
+    corio::runtime rt(2);
+    thread_log log;
+    corio::net::listener l(rt, loopback());
+    l.start([&log](asio::ip::tcp::socket s) { return record_and_echo_once(std::move(s), &log); });
+    for (int i = 0; i < 64; ++i) {
+        test::client c(l.port());
+        c.send("x");
+        CHECK(c.receive(1) == "x");
+    }
+    l.stop_accepting();
+    CHECK(l.drain(20s));
+    CHECK(log.served.load() == 64);
+    CHECK(l.accepted_connections() == 64);
+    std::lock_guard lock(log.mutex);
+    CHECK(log.threads.size() == 2); // SO_REUSEPORT spreads 64 connections over both acceptors
+}
+
+TEST_CASE("max_connections_per_thread closes the extra connections at once" *
+          doctest::test_suite("concurrent")) {
+    corio::runtime rt(1);
+    corio::net::listener l(rt, loopback(1));
+    l.start([](asio::ip::tcp::socket s) { return hold_until_closed(std::move(s)); });
+    test::client first(l.port());
+    first.send("a");
+    CHECK(first.receive(1) == "a"); // now being served
+    test::client second(l.port());
+    CHECK(second.receive_until_closed().empty());
+    CHECK(l.refused_connections() == 1);
+    first.send("b");
+    CHECK(first.receive(1) == "b");
+    first.shutdown_send();
+    CHECK(first.receive_until_closed().empty());
+    l.stop_accepting();
+    CHECK(l.drain(20s));
+}
+
+TEST_CASE("a handler that throws is logged and the listener keeps serving" *
+          doctest::test_suite("concurrent")) {
+    corio::runtime rt(1);
+    std::atomic<int> calls{0};
+    thread_log log;
+    corio::net::listener l(rt, loopback());
+    l.start([&](asio::ip::tcp::socket s) -> corio::task<void> {
+        if (calls.fetch_add(1) < 3) {
+            return throw_at_once(std::move(s));
+        }
+        return record_and_echo_once(std::move(s), &log);
+    });
+    for (int i = 0; i < 3; ++i) {
+        test::client c(l.port());
+        CHECK(c.receive_until_closed().empty());
+    }
+    test::client ok(l.port());
+    ok.send("still here");
+    CHECK(ok.receive(10) == "still here");
+    l.stop_accepting();
+    CHECK(l.drain(20s));
+    CHECK(l.active_connections() == 0);
+}
+
+TEST_CASE("stop_accepting closes the acceptors, stops the shutdown token and drain waits for handlers" *
+          doctest::test_suite("concurrent")) {
+    corio::runtime rt(2);
+    corio::net::listener l(rt, loopback());
+    l.start([](asio::ip::tcp::socket s) { return hold_until_closed(std::move(s)); });
+    auto c = std::make_unique<test::client>(l.port());
+    c->send("x");
+    CHECK(c->receive(1) == "x");
+    CHECK_FALSE(l.shutdown_token().stop_requested());
+    l.stop_accepting();
+    CHECK(l.shutdown_token().stop_requested());
+    CHECK_FALSE(l.drain(50ms)); // the connection is still open
+    CHECK(l.active_connections() == 1);
+    c->shutdown_send();
+    CHECK(c->receive_until_closed().empty());
+    CHECK(l.drain(20s));
+    CHECK(l.active_connections() == 0);
+    asio::io_context io;
+    asio::ip::tcp::socket probe(io);
+    std::error_code ec;
+    probe.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), l.port()), ec);
+    CHECK(ec); // refused: nothing listens any more
+}
