@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
     int exit_status = 0;
     corio::cli::add_echo_command(app, exit_status);
     corio::cli::add_compare_command(app, exit_status);
+    corio::cli::add_http_command(app, exit_status);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -24,8 +25,14 @@ int main(int argc, char** argv) {
         return 1;
     }
     if (app.get_subcommands().empty()) {
-        std::printf("corio %.*s\n%s", static_cast<int>(corio::version().size()), corio::version().data(),
-                    app.help().c_str());
+        // A bare `corio` starts the HTTP server with its defaults (README quick start); --help lists the
+        // rest.
+        try {
+            return corio::cli::run_default_http();
+        } catch (const std::exception& e) {
+            spdlog::error("{}", e.what());
+            return 1;
+        }
     }
     return exit_status;
 }

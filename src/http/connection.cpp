@@ -1,0 +1,761 @@
+// The per-connection coroutine: read, parse, dispatch, serialize, write; timeouts via the worker's sweep.
+#include <asio/ip/tcp.hpp>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <coroutine>
+#include <cstring>
+#include <exception>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+
+#include "corio/http/date_cache.hpp"
+#include "corio/http/serializer.hpp"
+#include "corio/http/uri.hpp"
+#include "server_internal.hpp"
+
+namespace corio::http::detail {
+
+namespace {
+
+constexpr std::size_t flush_threshold = 64 * 1024;
+constexpr std::chrono::milliseconds linger_timeout{2000};
+constexpr std::size_t linger_max_bytes = 1 << 20;
+
+/// Awaits readiness of the socket (no speculative I/O; the caller reads or writes itself).
+class wait_op {
+public:
+    wait_op(asio::ip::tcp::socket& s, asio::socket_base::wait_type type) noexcept : socket_(s), type_(type) {}
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) {
+        waiter_ = h;
+        socket_.async_wait(type_, completion{this});
+    }
+    std::error_code await_resume() const noexcept { return ec_; }
+
+private:
+    struct completion {
+        wait_op* self;
+        void operator()(const std::error_code& ec) const {
+            self->ec_ = ec;
+            self->waiter_.resume();
+        }
+    };
+    asio::ip::tcp::socket& socket_;
+    asio::socket_base::wait_type type_;
+    std::error_code ec_{};
+    std::coroutine_handle<> waiter_{};
+};
+
+/// Starts a task inline and tells whether it suspended (went back to the event loop) before finishing.
+/// The task must finish on the thread that started it.
+template <class T>
+class inline_start {
+public:
+    explicit inline_start(task<T> t) noexcept : task_(std::move(t)) {}
+    bool await_ready() {
+        auto h = task_.handle();
+        h.resume();
+        if (h.done()) {
+            return true;
+        }
+        suspended_ = true;
+        return false;
+    }
+    void await_suspend(std::coroutine_handle<> waiter) noexcept {
+        task_.handle().promise().set_continuation(waiter);
+    }
+    T await_resume() { return task_.handle().promise().take_result(); }
+    bool suspended() const noexcept { return suspended_; }
+
+private:
+    task<T> task_;
+    bool suspended_ = false;
+};
+
+std::string_view builtin_body(http::status s) noexcept {
+    return reason_phrase(s);
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------------------------
+
+connection::connection(asio::ip::tcp::socket s, worker_state& w) : socket_(std::move(s)), w_(w) {
+    link_before(w_.connections);
+    ++w_.connection_count;
+    w_.open_connections.fetch_add(1, std::memory_order_relaxed);
+}
+
+connection::~connection() {
+    release();
+    unlink();
+    std::error_code ignored;
+    socket_.close(ignored);
+    --w_.connection_count;
+    w_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+    w_.connection_closed();
+}
+
+void connection::wake(wake_reason why) noexcept {
+    wake_ = why;
+    std::error_code ignored;
+    socket_.cancel(ignored);
+}
+
+void connection::acquire() {
+    ex_ = w_.acquire_exchange();
+    ex_->ctx.set_writer(stream_writer(this));
+    if (!pending_.empty()) {
+        std::memcpy(ex_->in.get(), pending_.data(), pending_.size());
+        ex_->end = pending_.size();
+        std::string().swap(pending_);
+    }
+}
+
+void connection::release() noexcept {
+    if (ex_ != nullptr) {
+        w_.release_exchange(std::exchange(ex_, nullptr));
+    }
+}
+
+void connection::save_pending() {
+    exchange& x = *ex_;
+    pending_.assign(x.in.get() + x.begin, x.end - x.begin);
+}
+
+void connection::preserve_body() {
+    exchange& x = *ex_;
+    if (!x.body_copied && !x.body_view.empty()) {
+        x.body.assign(x.body_view);
+        x.body_copied = true;
+    }
+    x.body_view = {};
+}
+
+// Makes space for a read at ex_->end. False when the buffer is full of bytes that must stay.
+bool connection::make_room() noexcept {
+    exchange& x = *ex_;
+    const std::size_t floor = x.head_seen ? x.keep : 0;
+    if (x.begin == x.end) {
+        if (x.head_seen && !x.body_copied && !x.body_view.empty()) {
+            preserve_body();
+        }
+        x.begin = x.end = floor;
+    } else if (x.capacity - x.end < 4096 && x.begin > floor) {
+        if (x.head_seen) {
+            preserve_body();
+        }
+        std::memmove(x.in.get() + floor, x.in.get() + x.begin, x.end - x.begin);
+        x.end -= x.begin - floor;
+        x.begin = floor;
+    }
+    return x.end < x.capacity;
+}
+
+task<void> connection::serve(asio::ip::tcp::socket s, worker_state& w) {
+    connection c(std::move(s), w);
+    std::error_code ignored;
+    c.socket_.native_non_blocking(true, ignored);
+    c.socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+    const server_options& o = w.srv.options;
+    bool must_read = true; // bytes may have arrived before the first wait could see them
+    bool linger = false;
+    for (;;) {
+        if (!must_read) {
+            if (c.ex_ != nullptr && !c.ex_->head_seen) {
+                if (c.ex_->begin != c.ex_->end) {
+                    c.save_pending();
+                }
+                c.release();
+            }
+            switch (c.phase_) {
+            case conn_phase::idle:
+                if (w.stopping) {
+                    co_return;
+                }
+                c.deadline_ = w.now + o.idle_timeout;
+                break;
+            case conn_phase::head:
+                c.deadline_ = c.header_deadline_;
+                break;
+            default:
+                c.deadline_ = w.now + o.body_timeout;
+                break;
+            }
+            c.wake_ = wake_reason::none;
+            c.waiting_ = true;
+            const std::error_code ec = co_await wait_op(c.socket_, asio::socket_base::wait_read);
+            c.waiting_ = false;
+            if (ec) {
+                if (c.wake_ == wake_reason::timeout &&
+                    (c.phase_ == conn_phase::head || c.phase_ == conn_phase::body)) {
+                    c.send_canned(http::status::request_timeout);
+                }
+                break;
+            }
+        }
+        if (c.ex_ == nullptr) {
+            c.acquire();
+        }
+        if (!c.make_room()) {
+            c.send_canned(http::status::request_header_fields_too_large);
+            break;
+        }
+        exchange& x = *c.ex_;
+        const std::size_t space = x.capacity - x.end;
+        const ssize_t n = ::recv(c.fd(), x.in.get() + x.end, space, 0);
+        if (n > 0) {
+            if (c.phase_ == conn_phase::idle) {
+                c.phase_ = conn_phase::head;
+                c.header_deadline_ = w.now + o.header_timeout;
+            }
+            x.end += static_cast<std::size_t>(n);
+            must_read = static_cast<std::size_t>(n) == space;
+        } else if (n == 0) {
+            break; // the client closed (a partial request is dropped)
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            must_read = false;
+            continue;
+        } else if (errno == EINTR) {
+            continue;
+        } else {
+            break;
+        }
+        c.yielded_ = false;
+        const step next = co_await c.process();
+        if (next != step::need_more) {
+            linger = next == step::close_linger;
+            if (c.ex_ != nullptr && !c.try_flush()) {
+                const bool flushed = co_await c.flush();
+                if (!flushed) {
+                    linger = false;
+                }
+            }
+            break;
+        }
+        if (!c.try_flush()) {
+            const bool flushed = co_await c.flush();
+            if (!flushed) {
+                break;
+            }
+        }
+        if (c.yielded_) {
+            must_read = true;
+        }
+    }
+    c.release();
+    if (linger) {
+        co_await c.linger_close();
+    }
+}
+
+// Parses what is buffered, answering every complete request. Returns when more input is needed or the
+// connection must close.
+task<connection::step> connection::process() {
+    exchange& x = *ex_;
+    for (;;) {
+        if (!x.head_seen && x.begin > x.capacity / 2) {
+            // Nothing of a partial head is consumed yet: move it down so that a long head always fits.
+            std::memmove(x.in.get(), x.in.get() + x.begin, x.end - x.begin);
+            x.end -= x.begin;
+            x.begin = 0;
+        }
+        const std::size_t start = x.begin;
+        const parse_result r = x.parser.parse({x.in.get() + x.begin, x.end - x.begin});
+        x.begin += r.consumed;
+        switch (r.event) {
+        case parse_event::need_more:
+            co_return step::need_more;
+        case parse_event::head: {
+            on_head(start);
+            const http::request& req = x.parser.request();
+            if (x.match.outcome != route_outcome::handler && req.has_body() && req.expect_continue) {
+                // The body is not wanted: answer now, without reading it, and close.
+                x.close_after = true;
+                x.discard_body = true;
+                x.ctx.set_body({});
+                const bool keep = co_await respond();
+                (void)keep;
+                co_return step::close_linger;
+            }
+            if (req.expect_continue && req.has_body() && x.begin == x.end) {
+                write_continue(x.out);
+                if (!try_flush()) {
+                    const bool ok = co_await flush();
+                    if (!ok) {
+                        co_return step::close;
+                    }
+                }
+            }
+            phase_ = conn_phase::body;
+            break;
+        }
+        case parse_event::body:
+            on_body(r.body);
+            break;
+        case parse_event::message_complete: {
+            x.ctx.set_body(x.discard_body ? std::string_view{}
+                                          : (x.body_copied ? std::string_view(x.body) : x.body_view));
+            const bool keep = co_await respond();
+            x.head_seen = false;
+            x.keep = 0;
+            x.body_view = {};
+            x.body_copied = false;
+            x.discard_body = false;
+            if (x.body.capacity() > 256 * 1024) {
+                std::string().swap(x.body);
+            } else {
+                x.body.clear();
+            }
+            if (!keep) {
+                co_return step::close_linger;
+            }
+            if (x.begin == x.end) {
+                phase_ = conn_phase::idle;
+            } else {
+                phase_ = conn_phase::head;
+                header_deadline_ = w_.now + w_.srv.options.header_timeout;
+            }
+            if (x.out.size() >= flush_threshold && !try_flush()) {
+                const bool ok = co_await flush();
+                if (!ok) {
+                    co_return step::close;
+                }
+            }
+            break;
+        }
+        case parse_event::error: {
+            const parse_error& e = x.parser.error();
+            w_.fields.clear();
+            w_.fields.push_back({"Content-Type", "text/plain; charset=utf-8"});
+            write_response(x.out, response_head{e.status, w_.fields, connection_header::close},
+                           thread_date_cache().now(), builtin_body(e.status));
+            if (w_.srv.options.access_log) {
+                if (const std::shared_ptr<spdlog::logger> log = spdlog::get("access")) {
+                    log->info("- \"<malformed request>\" {} ({})", to_int(e.status), e.reason);
+                }
+            }
+            co_return step::close_linger;
+        }
+        case parse_event::closed:
+            co_return step::close_linger;
+        }
+    }
+}
+
+void connection::on_head(std::size_t head_start) {
+    exchange& x = *ex_;
+    (void)head_start;
+    x.head_seen = true;
+    x.keep = x.begin;
+    x.body_view = {};
+    x.body_copied = false;
+    x.discard_body = false;
+    x.close_after = false;
+    const http::request& req = x.parser.request();
+    const std::optional<target_parts> parts = split_target(req.target);
+    x.match.allow.clear();
+    x.match.target = nullptr;
+    if (!parts) {
+        x.ctx.set_request(&req, {}, {});
+        x.match.outcome = route_outcome::bad_request;
+    } else {
+        x.ctx.set_request(&req, parts->path, parts->query);
+        x.match = w_.srv.routes.route(x.ctx);
+    }
+    if (x.match.outcome == route_outcome::bad_request) {
+        x.close_after = true;
+    }
+    if (x.match.outcome != route_outcome::handler) {
+        x.discard_body = true;
+    }
+}
+
+void connection::on_body(std::string_view piece) {
+    exchange& x = *ex_;
+    if (x.discard_body) {
+        return;
+    }
+    if (!x.body_copied && x.body_view.empty()) {
+        x.body_view = piece;
+        return;
+    }
+    if (!x.body_copied) {
+        x.body.assign(x.body_view);
+        x.body_copied = true;
+        x.body_view = {};
+    }
+    x.body.append(piece);
+}
+
+void connection::build_builtin(response& r) {
+    exchange& x = *ex_;
+    switch (x.match.outcome) {
+    case route_outcome::handler:
+        break;
+    case route_outcome::not_found:
+        r = response::static_text("Not Found", "text/plain; charset=utf-8", http::status::not_found);
+        break;
+    case route_outcome::method_not_allowed:
+        r = response::static_text("Method Not Allowed", "text/plain; charset=utf-8",
+                                  http::status::method_not_allowed);
+        r.add_header("Allow", x.match.allow);
+        break;
+    case route_outcome::options:
+        r = response(http::status::no_content);
+        r.add_header("Allow", x.match.allow);
+        break;
+    case route_outcome::not_implemented:
+        r = response::static_text("Not Implemented", "text/plain; charset=utf-8",
+                                  http::status::not_implemented);
+        break;
+    case route_outcome::bad_request:
+        r = response::static_text("Bad Request", "text/plain; charset=utf-8", http::status::bad_request);
+        break;
+    }
+}
+
+// Runs the handler for the complete request and appends its response to out (or streams / sends a file).
+// Returns whether the connection stays open.
+task<bool> connection::respond() {
+    exchange& x = *ex_;
+    const http::request& req = x.parser.request();
+    const bool head_request = req.verb == http::verb::head;
+    phase_ = conn_phase::handler;
+    x.ctx.stream().reset();
+    bool failed = false;
+    if (x.match.outcome == route_outcome::handler) {
+        try {
+            inline_start<response> call((*x.match.target)(x.ctx));
+            response r = co_await call;
+            if (call.suspended()) {
+                yielded_ = true;
+            }
+            x.resp = std::move(r);
+        } catch (const std::exception& e) {
+            spdlog::error("http handler for {} {} threw: {}", req.method, req.target, e.what());
+            failed = true;
+        } catch (...) {
+            spdlog::error("http handler for {} {} threw a non-exception", req.method, req.target);
+            failed = true;
+        }
+        if (failed) {
+            if (x.ctx.stream().started()) {
+                co_return false; // the head is out: the only way to signal failure is to cut the body
+            }
+            x.resp = response::static_text("Internal Server Error", "text/plain; charset=utf-8",
+                                           http::status::internal_server_error);
+        }
+    } else {
+        build_builtin(x.resp);
+    }
+    const bool server_closes = w_.stopping || x.close_after || failed;
+    if (x.ctx.stream().started() || x.resp.kind() == body_kind::streamed) {
+        if (!x.ctx.stream().started()) {
+            // streamed() without streaming: an empty 200 was meant
+            x.resp = response();
+        } else {
+            if (!x.ctx.stream().ended()) {
+                co_await stream_end();
+            }
+            if (w_.srv.options.access_log) {
+                log_access(x.stream_head, 0);
+            }
+            co_return req.keep_alive && !server_closes;
+        }
+    }
+    if (!serialize(x.resp, head_request, server_closes)) {
+        x.resp = response::static_text("Internal Server Error", "text/plain; charset=utf-8",
+                                       http::status::internal_server_error);
+        serialize(x.resp, head_request, true);
+        co_return false;
+    }
+    if (x.resp.kind() == body_kind::file && !head_request && !status_forbids_body(x.resp.status()) &&
+        x.resp.file_length() > 0) {
+        if (!try_flush()) {
+            const bool ok = co_await flush();
+            if (!ok) {
+                co_return false;
+            }
+        }
+        const bool sent = co_await send_file(x.resp.file_fd(), x.resp.file_offset(), x.resp.file_length());
+        x.resp.close_file();
+        if (!sent) {
+            co_return false;
+        }
+    }
+    if (w_.srv.options.access_log) {
+        log_access(x.resp, x.resp.content_length());
+    }
+    x.resp.close_file();
+    co_return req.keep_alive && !server_closes;
+}
+
+// Appends the response head (and body when in memory). False if the response is invalid (bad field).
+bool connection::serialize(const response& r, bool head_request, bool server_closes) {
+    exchange& x = *ex_;
+    std::vector<header>& fields = w_.fields;
+    fields.clear();
+    if (!r.content_type().empty()) {
+        fields.push_back({"Content-Type", r.content_type()});
+    }
+    for (const response_field& f : r.headers()) {
+        fields.push_back({f.name, f.value});
+    }
+    const response_head head{r.status(), fields, connection_for(x.parser.request(), server_closes)};
+    const std::size_t mark = x.out.size();
+    try {
+        if (r.kind() == body_kind::file) {
+            write_head(x.out, head, thread_date_cache().now(), r.file_length());
+        } else {
+            write_response(x.out, head, thread_date_cache().now(), r.body(), head_request);
+        }
+    } catch (const std::invalid_argument& e) {
+        x.out.resize(mark);
+        spdlog::error("invalid response to {}: {}", x.parser.request().target, e.what());
+        return false;
+    }
+    return true;
+}
+
+bool connection::try_flush() noexcept {
+    if (ex_ == nullptr) {
+        return true;
+    }
+    std::string& out = ex_->out;
+    while (out_start_ < out.size()) {
+        const ssize_t n = ::send(fd(), out.data() + out_start_, out.size() - out_start_, MSG_NOSIGNAL);
+        if (n >= 0) {
+            out_start_ += static_cast<std::size_t>(n);
+        } else if (errno != EINTR) {
+            return false;
+        }
+    }
+    out.clear();
+    out_start_ = 0;
+    return true;
+}
+
+task<bool> connection::flush() {
+    for (;;) {
+        if (try_flush()) {
+            co_return true;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            co_return false;
+        }
+        const bool ready = co_await wait_writable();
+        if (!ready) {
+            co_return false;
+        }
+    }
+}
+
+task<bool> connection::wait_writable() {
+    const conn_phase saved = phase_;
+    phase_ = conn_phase::write;
+    deadline_ = w_.now + w_.srv.options.write_timeout;
+    wake_ = wake_reason::none;
+    waiting_ = true;
+    const std::error_code ec = co_await wait_op(socket_, asio::socket_base::wait_write);
+    waiting_ = false;
+    phase_ = saved;
+    yielded_ = true;
+    co_return !ec;
+}
+
+task<bool> connection::send_file(int file, std::uint64_t offset, std::uint64_t length) {
+    auto off = static_cast<off_t>(offset);
+    while (length > 0) {
+        const std::size_t chunk = length > (std::uint64_t{1} << 30) ? std::size_t{1} << 30 : length;
+        const ssize_t n = ::sendfile(fd(), file, &off, chunk);
+        if (n > 0) {
+            length -= static_cast<std::uint64_t>(n);
+        } else if (n == 0) {
+            co_return false; // the file shrank
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            const bool ready = co_await wait_writable();
+            if (!ready) {
+                co_return false;
+            }
+        } else if (errno != EINTR) {
+            co_return false;
+        }
+    }
+    co_return true;
+}
+
+// After a response that closes the connection: half-close, then read and drop what the client still sends
+// (bounded), so that closing does not reset the connection before the client has read the response.
+task<void> connection::linger_close() {
+    ::shutdown(fd(), SHUT_WR);
+    phase_ = conn_phase::linger;
+    deadline_ = w_.now + linger_timeout;
+    std::size_t total = 0;
+    for (;;) {
+        const ssize_t n = ::recv(fd(), w_.scratch.get(), 16 * 1024, 0);
+        if (n > 0) {
+            total += static_cast<std::size_t>(n);
+            if (total > linger_max_bytes) {
+                co_return;
+            }
+            continue;
+        }
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            co_return;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        waiting_ = true;
+        const std::error_code ec = co_await wait_op(socket_, asio::socket_base::wait_read);
+        waiting_ = false;
+        if (ec) {
+            co_return;
+        }
+    }
+}
+
+void connection::send_canned(http::status s) noexcept {
+    try {
+        w_.canned.clear();
+        w_.fields.clear();
+        w_.fields.push_back({"Content-Type", "text/plain; charset=utf-8"});
+        write_response(w_.canned, response_head{s, w_.fields, connection_header::close},
+                       thread_date_cache().now(), builtin_body(s));
+        [[maybe_unused]] const ssize_t n =
+            ::send(fd(), w_.canned.data(), w_.canned.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        ::shutdown(fd(), SHUT_WR);
+    } catch (...) {
+        // best effort
+    }
+}
+
+void connection::log_access(const response& r, std::uint64_t bytes) {
+    const std::shared_ptr<spdlog::logger> log = spdlog::get("access");
+    if (!log) {
+        return;
+    }
+    const http::request& req = ex_->parser.request();
+    std::error_code ec;
+    const asio::ip::tcp::endpoint peer = socket_.remote_endpoint(ec);
+    const std::string_view referer = req.value_of("Referer");
+    const std::string_view agent = req.value_of("User-Agent");
+    log->info("{} \"{} {} HTTP/{}.{}\" {} {} \"{}\" \"{}\"",
+              ec ? std::string("-") : peer.address().to_string(), req.method, req.target, req.version_major,
+              req.version_minor, to_int(r.status()), bytes, referer.empty() ? "-" : referer,
+              agent.empty() ? "-" : agent);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Streaming.
+
+task<void> connection::stream_begin(const response& head) {
+    exchange& x = *ex_;
+    const http::request& req = x.parser.request();
+    x.stream_head = response(head.status());
+    x.stream_head.set_content_type(head.content_type());
+    for (const response_field& f : head.headers()) {
+        x.stream_head.add_header(f.name, f.value);
+    }
+    if (req.verb == http::verb::head) {
+        x.mode = exchange::stream_mode::head_only;
+    } else if (req.version_minor == 0) {
+        x.mode =
+            exchange::stream_mode::buffered; // HTTP/1.0 has no chunked coding: send with a length at end()
+        x.stream_buffer.clear();
+        co_return;
+    } else {
+        x.mode = exchange::stream_mode::chunked;
+    }
+    std::vector<header>& fields = w_.fields;
+    fields.clear();
+    if (!head.content_type().empty()) {
+        fields.push_back({"Content-Type", head.content_type()});
+    }
+    for (const response_field& f : head.headers()) {
+        fields.push_back({f.name, f.value});
+    }
+    write_chunked_head(x.out, response_head{head.status(), fields, connection_for(req, w_.stopping)},
+                       thread_date_cache().now());
+    const bool ok = co_await flush();
+    if (!ok) {
+        throw std::system_error(std::make_error_code(std::errc::connection_aborted), "stream head");
+    }
+}
+
+task<void> connection::stream_write(std::string_view data) {
+    exchange& x = *ex_;
+    if (data.empty() || x.mode == exchange::stream_mode::head_only) {
+        co_return;
+    }
+    if (x.mode == exchange::stream_mode::buffered) {
+        x.stream_buffer.append(data);
+        co_return;
+    }
+    write_chunk(x.out, data);
+    const bool ok = co_await flush();
+    if (!ok) {
+        throw std::system_error(std::make_error_code(std::errc::connection_aborted), "stream write");
+    }
+}
+
+task<void> connection::stream_end() {
+    exchange& x = *ex_;
+    switch (x.mode) {
+    case exchange::stream_mode::head_only:
+        co_return;
+    case exchange::stream_mode::buffered: {
+        std::vector<header>& fields = w_.fields;
+        fields.clear();
+        if (!x.stream_head.content_type().empty()) {
+            fields.push_back({"Content-Type", x.stream_head.content_type()});
+        }
+        for (const response_field& f : x.stream_head.headers()) {
+            fields.push_back({f.name, f.value});
+        }
+        write_response(
+            x.out,
+            response_head{x.stream_head.status(), fields, connection_for(x.parser.request(), w_.stopping)},
+            thread_date_cache().now(), x.stream_buffer);
+        std::string().swap(x.stream_buffer);
+        break;
+    }
+    case exchange::stream_mode::chunked:
+        write_last_chunk(x.out);
+        break;
+    }
+    const bool ok = co_await flush();
+    if (!ok) {
+        throw std::system_error(std::make_error_code(std::errc::connection_aborted), "stream end");
+    }
+}
+
+} // namespace corio::http::detail
+
+namespace corio::http {
+
+task<void> stream_writer::begin(const response& head) {
+    started_ = true;
+    return connection_->stream_begin(head);
+}
+
+task<void> stream_writer::write(std::string_view data) {
+    return connection_->stream_write(data);
+}
+
+task<void> stream_writer::end() {
+    ended_ = true;
+    return connection_->stream_end();
+}
+
+} // namespace corio::http

@@ -1,0 +1,48 @@
+#include "corio/http/response.hpp"
+
+#include <unistd.h>
+
+#include <cstring>
+
+#include "corio/http/request.hpp"
+
+namespace corio::http {
+
+void unique_fd::reset(int fd) noexcept {
+    if (fd_ >= 0) {
+        ::close(fd_);
+    }
+    fd_ = fd;
+}
+
+std::string_view response::content_type() const noexcept {
+    if (type_length_ <= inline_type_capacity) {
+        return {type_inline_, type_length_};
+    }
+    return type_heap_;
+}
+
+response& response::set_content_type(std::string_view value) {
+    if (value.size() <= inline_type_capacity) {
+        if (!value.empty()) {
+            std::memcpy(type_inline_, value.data(), value.size());
+        }
+        type_length_ = static_cast<std::uint8_t>(value.size());
+        type_heap_.clear();
+    } else {
+        type_heap_.assign(value);
+        type_length_ = 0xff;
+    }
+    return *this;
+}
+
+const response_field* response::find_header(std::string_view name) const noexcept {
+    for (const response_field& f : fields_) {
+        if (iequals(f.name, name)) {
+            return &f;
+        }
+    }
+    return nullptr;
+}
+
+} // namespace corio::http

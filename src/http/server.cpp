@@ -1,0 +1,290 @@
+#include "corio/http/server.hpp"
+
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <stdexcept>
+#include <system_error>
+
+#include "corio/http/date_cache.hpp"
+#include "corio/http/serializer.hpp"
+#include "corio/runtime/spawn.hpp"
+#include "corio/runtime/use_task.hpp"
+#include "server_internal.hpp"
+
+namespace corio::http {
+
+namespace detail {
+
+namespace {
+
+constexpr std::size_t pool_limit = 256;
+
+task<void> accept_loop(worker_state& w);
+task<void> sweep_loop(worker_state& w);
+
+void refuse(asio::ip::tcp::socket& s, worker_state& w) noexcept {
+    try {
+        w.canned.clear();
+        w.fields.clear();
+        w.fields.push_back({"Content-Type", "text/plain; charset=utf-8"});
+        write_response(w.canned,
+                       response_head{status::service_unavailable, w.fields, connection_header::close},
+                       thread_date_cache().now(), "Service Unavailable");
+        [[maybe_unused]] const ssize_t n =
+            ::send(s.native_handle(), w.canned.data(), w.canned.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    } catch (...) {
+        // best effort
+    }
+    std::error_code ignored;
+    s.close(ignored);
+}
+
+task<void> accept_loop(worker_state& w) {
+    while (!w.stopping) {
+        auto [ec, s] = co_await w.acceptor.async_accept(use_task_ec);
+        if (ec) {
+            if (w.stopping || ec == asio::error::operation_aborted) {
+                break;
+            }
+            if (ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system ||
+                ec == std::errc::not_enough_memory || ec == std::errc::no_buffer_space) {
+                spdlog::warn("http: accept failed ({}); pausing accepts for 100 ms", ec.message());
+                asio::steady_timer pause(w.acceptor.get_executor(), std::chrono::milliseconds(100));
+                [[maybe_unused]] const std::error_code waited = co_await pause.async_wait(use_task_ec);
+            }
+            continue;
+        }
+        if (w.connection_count >= w.srv.options.max_connections_per_thread) {
+            refuse(s, w);
+            continue;
+        }
+        spawn(w.ex, connection::serve(std::move(s), w));
+    }
+    w.accepting = false;
+    w.connection_closed();
+}
+
+task<void> sweep_loop(worker_state& w) {
+    for (;;) {
+        w.sweep_timer.expires_after(w.stopping ? std::min(w.srv.sweep_interval, std::chrono::milliseconds(50))
+                                               : w.srv.sweep_interval);
+        [[maybe_unused]] const std::error_code waited = co_await w.sweep_timer.async_wait(use_task_ec);
+        w.now = clock::now();
+        if (w.stopping && !w.forced && w.now >= w.drain_deadline) {
+            w.forced = true;
+            if (w.connection_count > 0) {
+                spdlog::warn("http: drain timeout: closing {} connection(s)", w.connection_count);
+            }
+        }
+        if (w.stopping && !w.accepting && w.connection_count == 0) {
+            break;
+        }
+        for (list_node* n = w.connections.next; n != &w.connections;) {
+            auto* c = static_cast<connection*>(n);
+            n = n->next; // wake() does not unlink, but be safe against reordering
+            if (!c->waiting()) {
+                continue;
+            }
+            if (w.forced || (w.stopping && c->phase() == conn_phase::idle)) {
+                c->wake(wake_reason::stop);
+            } else if (c->deadline() <= w.now) {
+                c->wake(wake_reason::timeout);
+            }
+        }
+    }
+    server::impl& srv = w.srv;
+    if (srv.running_workers.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard lock(srv.done_mutex);
+        srv.done_cv.notify_all();
+    }
+}
+
+} // namespace
+
+worker_state::worker_state(server::impl& s, const executor& e)
+    : srv(s), ex(e), acceptor(asio::any_io_executor(e)), sweep_timer(asio::any_io_executor(e)) {}
+
+exchange* worker_state::acquire_exchange() {
+    if (!pool.empty()) {
+        exchange* x = pool.back().release();
+        pool.pop_back();
+        return x;
+    }
+    return new exchange(srv.parser_opts, srv.input_capacity);
+}
+
+void worker_state::release_exchange(exchange* x) noexcept {
+    x->parser.reset();
+    x->begin = x->end = x->keep = 0;
+    x->head_seen = false;
+    x->body_view = {};
+    x->body_copied = false;
+    x->discard_body = false;
+    x->close_after = false;
+    x->body.clear();
+    x->out.clear();
+    x->resp = response();
+    x->ctx.set_body({});
+    if (x->out.capacity() > 1024 * 1024) {
+        std::string().swap(x->out);
+    }
+    if (x->body.capacity() > 256 * 1024) {
+        std::string().swap(x->body);
+    }
+    try {
+        if (pool.size() < pool_limit) {
+            pool.emplace_back(x);
+            return;
+        }
+    } catch (...) {
+    }
+    delete x;
+}
+
+void worker_state::begin_stop() {
+    if (stopping) {
+        return;
+    }
+    stopping = true;
+    now = clock::now();
+    drain_deadline = now + srv.options.drain_timeout;
+    std::error_code ignored;
+    acceptor.close(ignored);
+    for (list_node* n = connections.next; n != &connections; n = n->next) {
+        auto* c = static_cast<connection*>(n);
+        if (c->waiting() && c->phase() == conn_phase::idle) {
+            c->wake(wake_reason::stop);
+        }
+    }
+    sweep_timer.cancel();
+}
+
+void worker_state::connection_closed() noexcept {
+    if (stopping && connection_count == 0) {
+        sweep_timer.cancel();
+    }
+}
+
+} // namespace detail
+
+server::impl::impl(runtime& r, router rt, server_options o)
+    : rt(r), routes(std::move(rt)), options(std::move(o)) {
+    parser_opts.limits = options.limits;
+    input_capacity = std::max<std::size_t>(32 * 1024, options.limits.max_request_line +
+                                                          2 * options.limits.max_header_bytes + 8 * 1024);
+    auto smallest =
+        std::min({options.header_timeout, options.body_timeout, options.idle_timeout, options.write_timeout});
+    sweep_interval = std::clamp(smallest / 4, std::chrono::milliseconds(20), std::chrono::milliseconds(1000));
+}
+
+server::server(runtime& rt, router routes, server_options options)
+    : impl_(std::make_unique<impl>(rt, std::move(routes), std::move(options))) {}
+
+server::~server() {
+    if (impl_->started) {
+        stop();
+        if (!wait()) {
+            // Handlers still running refer to the server state: leave it to them (abandoned, not freed).
+            static_cast<void>(impl_.release());
+        }
+    }
+}
+
+void server::start() {
+    impl& s = *impl_;
+    if (s.started) {
+        throw std::logic_error("http server already started");
+    }
+    if (s.options.access_log && !spdlog::get("access")) {
+        auto log = spdlog::stdout_logger_mt("access");
+        log->set_pattern("%v");
+    }
+    const asio::ip::tcp::endpoint first(asio::ip::make_address(s.options.host), s.options.port);
+    std::uint16_t port = s.options.port;
+    for (std::size_t i = 0; i < s.rt.size(); ++i) {
+        auto w = std::make_unique<detail::worker_state>(s, s.rt.get_executor(i));
+        const asio::ip::tcp::endpoint ep(first.address(), port);
+        w->acceptor.open(ep.protocol());
+        w->acceptor.set_option(asio::socket_base::reuse_address(true));
+        const int one = 1;
+        if (::setsockopt(w->acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+            throw std::system_error(errno, std::generic_category(), "SO_REUSEPORT");
+        }
+        w->acceptor.bind(ep);
+        w->acceptor.listen(s.options.backlog);
+        port = w->acceptor.local_endpoint().port();
+        s.workers.push_back(std::move(w));
+    }
+    s.port = port;
+    s.started = true;
+    s.running_workers.store(s.workers.size(), std::memory_order_release);
+    for (auto& w : s.workers) {
+        w->accepting = true;
+        spawn(w->ex, detail::accept_loop(*w));
+        spawn(w->ex, detail::sweep_loop(*w));
+    }
+}
+
+std::uint16_t server::port() const noexcept {
+    return impl_->port;
+}
+
+void server::stop() {
+    impl& s = *impl_;
+    if (!s.started || s.stop_requested.exchange(true)) {
+        return;
+    }
+    for (auto& w : s.workers) {
+        detail::worker_state* ws = w.get();
+        asio::post(ws->ex, [ws] { ws->begin_stop(); });
+    }
+    std::lock_guard lock(s.done_mutex);
+    s.done_cv.notify_all();
+}
+
+bool server::wait() {
+    impl& s = *impl_;
+    if (!s.started) {
+        return true;
+    }
+    std::unique_lock lock(s.done_mutex);
+    s.done_cv.wait(lock, [&] { return s.stop_requested.load(std::memory_order_acquire); });
+    const auto limit = std::chrono::steady_clock::now() + s.options.drain_timeout + std::chrono::seconds(2);
+    const bool done = s.done_cv.wait_until(
+        lock, limit, [&] { return s.running_workers.load(std::memory_order_acquire) == 0; });
+    if (done) {
+        s.started = false;
+    }
+    return done;
+}
+
+bool server::run(std::stop_token token) {
+    start();
+    {
+        std::mutex m;
+        std::condition_variable_any cv;
+        std::unique_lock lock(m);
+        cv.wait(lock, token, [] { return false; });
+    }
+    stop();
+    return wait();
+}
+
+std::size_t server::connection_count() const noexcept {
+    std::size_t n = 0;
+    for (const auto& w : impl_->workers) {
+        n += w->open_connections.load(std::memory_order_relaxed);
+    }
+    return n;
+}
+
+} // namespace corio::http

@@ -1,0 +1,188 @@
+#pragma once
+
+// Server internals shared by server.cpp and connection.cpp (not installed).
+
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "corio/http/parser.hpp"
+#include "corio/http/request_context.hpp"
+#include "corio/http/response.hpp"
+#include "corio/http/router.hpp"
+#include "corio/http/server.hpp"
+#include "corio/runtime/executor.hpp"
+#include "corio/task.hpp"
+
+namespace corio::http::detail {
+
+using clock = std::chrono::steady_clock;
+
+/// The per-request working set a connection borrows from its worker while it has bytes to process: the
+/// parser, the input and output buffers and the handler's context. Reused, so requests do not allocate.
+struct exchange {
+    explicit exchange(const parser_options& options, std::size_t input_capacity)
+        : parser(options), in(new char[input_capacity]), capacity(input_capacity) {}
+
+    request_parser parser;
+    request_context ctx;
+    std::unique_ptr<char[]> in;
+    std::size_t capacity;
+    std::size_t begin = 0; // first unconsumed input byte
+    std::size_t end = 0;   // end of input
+    std::size_t keep = 0;  // bytes [0, keep) hold the current head (body phase): never moved
+    std::string out;       // responses not yet written
+    std::string body;      // a request body that arrived in several pieces
+    std::string_view body_view;
+    bool body_copied = false;
+    bool head_seen = false; // between event head and message_complete
+    bool discard_body = false;
+    bool close_after = false;
+    route_match match;
+    response resp;
+    // Streaming state.
+    enum class stream_mode : std::uint8_t { chunked, head_only, buffered } mode = stream_mode::chunked;
+    response stream_head;
+    std::string stream_buffer;
+};
+
+struct list_node {
+    list_node* prev = this;
+    list_node* next = this;
+    void unlink() noexcept {
+        prev->next = next;
+        next->prev = prev;
+        prev = next = this;
+    }
+    void link_before(list_node& pos) noexcept {
+        prev = pos.prev;
+        next = &pos;
+        pos.prev->next = this;
+        pos.prev = this;
+    }
+};
+
+class worker_state;
+
+enum class conn_phase : std::uint8_t { idle, head, body, handler, write, linger };
+enum class wake_reason : std::uint8_t { none, timeout, stop };
+
+/// One HTTP connection. Lives in the frame of its serving coroutine, on its worker's thread.
+class connection : public list_node {
+public:
+    connection(asio::ip::tcp::socket s, worker_state& w);
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+    ~connection();
+
+    /// Serves the connection until it closes.
+    static task<void> serve(asio::ip::tcp::socket s, worker_state& w);
+
+    // The sweeper's view.
+    bool waiting() const noexcept { return waiting_; }
+    conn_phase phase() const noexcept { return phase_; }
+    clock::time_point deadline() const noexcept { return deadline_; }
+    void wake(wake_reason why) noexcept;
+
+    // Streaming (request_context::stream()).
+    task<void> stream_begin(const response& head);
+    task<void> stream_write(std::string_view data);
+    task<void> stream_end();
+
+private:
+    enum class step : std::uint8_t { need_more, close, close_linger };
+
+    int fd() noexcept { return socket_.native_handle(); }
+    void acquire();
+    void release() noexcept;
+    void save_pending();
+    void preserve_body();
+    bool make_room() noexcept;
+    task<step> process();
+    void on_head(std::size_t head_start);
+    void on_body(std::string_view piece);
+    task<bool> respond();
+    void build_builtin(response& r);
+    bool serialize(const response& r, bool head_request, bool server_closes);
+    bool try_flush() noexcept;
+    task<bool> flush();
+    task<bool> wait_writable();
+    task<bool> send_file(int file, std::uint64_t offset, std::uint64_t length);
+    task<void> linger_close();
+    void send_canned(http::status s) noexcept;
+    void log_access(const response& r, std::uint64_t bytes);
+
+    asio::ip::tcp::socket socket_;
+    worker_state& w_;
+    exchange* ex_ = nullptr;
+    std::string pending_; // a partly received head while no exchange is held
+    clock::time_point deadline_{};
+    clock::time_point header_deadline_{};
+    conn_phase phase_ = conn_phase::idle;
+    wake_reason wake_ = wake_reason::none;
+    bool waiting_ = false;
+    bool yielded_ = false;      // the coroutine went back to the event loop since the last read
+    std::size_t out_start_ = 0; // bytes of ex_->out already written
+};
+
+/// One worker's server state; touched only on that worker's thread (except where noted).
+class worker_state {
+public:
+    worker_state(server::impl& srv, const executor& ex);
+
+    server::impl& srv;
+    executor ex;
+    asio::ip::tcp::acceptor acceptor;
+    asio::steady_timer sweep_timer;
+    list_node connections; // sentinel
+    std::size_t connection_count = 0;
+    std::atomic<std::size_t> open_connections{0}; // readable from other threads
+    clock::time_point now = clock::now();         // coarse clock, refreshed by the sweeper
+    clock::time_point drain_deadline{};
+    bool stopping = false;
+    bool forced = false;
+    bool accepting = false;
+    std::vector<std::unique_ptr<exchange>> pool;
+    std::unique_ptr<char[]> scratch{new char[16 * 1024]};
+    std::string canned;
+    std::vector<header> fields; // serialization scratch
+
+    exchange* acquire_exchange();
+    void release_exchange(exchange* x) noexcept;
+    void begin_stop();
+    void connection_closed() noexcept;
+};
+
+} // namespace corio::http::detail
+
+namespace corio::http {
+
+/// The server state shared by the workers (immutable after start(), except the atomics).
+struct server::impl {
+    impl(runtime& rt, router routes, server_options options);
+
+    runtime& rt;
+    router routes;
+    server_options options;
+    parser_options parser_opts;
+    std::size_t input_capacity;
+    std::chrono::milliseconds sweep_interval{1000};
+    std::uint16_t port = 0;
+    bool started = false;
+    std::vector<std::unique_ptr<detail::worker_state>> workers;
+    std::atomic<bool> stop_requested{false};
+    std::atomic<std::size_t> running_workers{0};
+    std::mutex done_mutex;
+    std::condition_variable done_cv;
+};
+
+} // namespace corio::http
