@@ -119,6 +119,9 @@ void write_chunk(std::string& out, std::string_view data) {
 void write_last_chunk(std::string& out, std::span<const header> trailers) {
     out.append("0\r\n");
     for (const header& h : trailers) {
+        if (h.name.empty()) {
+            throw std::invalid_argument("corio::http: empty trailer field name");
+        }
         for (const char c : h.name) {
             if (!detail::is(c, detail::tchar)) {
                 throw std::invalid_argument("corio::http: invalid trailer field name");

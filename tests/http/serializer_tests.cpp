@@ -138,6 +138,13 @@ TEST_CASE("field names and values that would split the response are rejected") {
     CHECK_THROWS_AS(write_last_chunk(out, bad_trailer), std::invalid_argument);
 }
 
+TEST_CASE("a trailer field with an empty name is rejected") {
+    // Found by tests/fuzz/serializer_fuzzer: write_last_chunk wrote ": v" (a field line without a name).
+    std::string out;
+    const header empty_name[] = {{"", "v"}};
+    CHECK_THROWS_AS(write_last_chunk(out, empty_name), std::invalid_argument);
+}
+
 TEST_CASE("reason phrases match RFC 9110") {
     CHECK(reason_phrase(status::ok) == "OK");
     CHECK(reason_phrase(status::not_found) == "Not Found");
