@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "corio/models/blocking_server.hpp"
+#include "corio/net/echo_server.hpp"
 #include "signals.hpp"
 
 namespace corio::cli {
@@ -45,8 +46,14 @@ int run_echo(const echo_options& o) {
     case models::concurrency_model::coroutine:
         break;
     }
-    spdlog::error("the coroutine echo server is not built yet");
-    return 2;
+    net::echo_server_options eo;
+    eo.host = o.host;
+    eo.port = o.port;
+    eo.threads = o.threads;
+    eo.idle_timeout = bo.idle_timeout;
+    eo.drain_timeout = bo.drain_timeout;
+    eo.on_listening = bo.on_listening;
+    return net::run_echo_server(eo, stop.get_token());
 }
 
 } // namespace

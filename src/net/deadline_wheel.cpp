@@ -38,7 +38,7 @@ void deadline_wheel::link(deadline_entry& e, std::uint64_t t) noexcept {
     }
     head.next_ = &e;
     e.wheel_ = this;
-    e.bucket_tick_ = visit;
+    e.bucket_tick_ = static_cast<std::uint32_t>(visit);
     ++linked_;
     start_ticking();
 }

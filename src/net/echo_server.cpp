@@ -37,7 +37,8 @@ struct stop_reading {
 };
 
 /// Slow path: the peer does not read as fast as it sends; keep the rest in a buffer of our own.
-task<io_result> write_rest(stream& s, const char* data, std::size_t size, std::chrono::milliseconds timeout) {
+task<io_result> write_rest(stream_view& s, const char* data, std::size_t size,
+                           std::chrono::milliseconds timeout) {
     std::unique_ptr<char[]> rest = std::make_unique<char[]>(size);
     std::memcpy(rest.get(), data, size);
     io_result r = co_await s.write_all_ec({rest.get(), size}, timeout);
@@ -48,7 +49,7 @@ task<io_result> write_rest(stream& s, const char* data, std::size_t size, std::c
 
 task<void> echo_connection(asio::ip::tcp::socket socket, std::chrono::milliseconds idle_timeout,
                            std::stop_token shutdown) {
-    stream s(std::move(socket));
+    stream_view s(socket);
     const std::stop_callback<stop_reading> on_shutdown(std::move(shutdown), stop_reading{s.native_handle()});
     for (;;) {
         io_result ready = co_await s.async_wait_readable(idle_timeout);

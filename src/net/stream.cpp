@@ -14,7 +14,8 @@ namespace corio::net {
 namespace {
 
 detail::deadline_wheel& wheel_of(asio::ip::tcp::socket& socket) {
-    auto* ex = socket.get_executor().target<asio::io_context::executor_type>();
+    const asio::any_io_executor any = socket.get_executor();
+    const auto* ex = any.target<asio::io_context::executor_type>();
     assert(ex != nullptr && "corio::net::stream needs a socket on an io_context");
     return detail::deadline_wheel::of(ex->context());
 }
@@ -25,11 +26,11 @@ detail::deadline_wheel& wheel_of(asio::ip::tcp::socket& socket) {
 
 } // namespace
 
-stream::stream(asio::ip::tcp::socket socket) : socket_(std::move(socket)), wheel_(&wheel_of(socket_)) {}
+stream_view::stream_view(asio::ip::tcp::socket& socket) : socket_(&socket), wheel_(&wheel_of(socket)) {}
 
-std::size_t stream::try_read(std::span<char> buffer, std::error_code& error) noexcept {
+std::size_t stream_view::try_read(std::span<char> buffer, std::error_code& error) noexcept {
     for (;;) {
-        const ssize_t n = ::recv(socket_.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+        const ssize_t n = ::recv(socket_->native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
         if (n >= 0) {
             error.clear();
             return static_cast<std::size_t>(n);
@@ -43,10 +44,10 @@ std::size_t stream::try_read(std::span<char> buffer, std::error_code& error) noe
     }
 }
 
-std::size_t stream::try_write(std::span<const char> data, std::error_code& error) noexcept {
+std::size_t stream_view::try_write(std::span<const char> data, std::error_code& error) noexcept {
     for (;;) {
         const ssize_t n =
-            ::send(socket_.native_handle(), data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+            ::send(socket_->native_handle(), data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n >= 0) {
             error.clear();
             return static_cast<std::size_t>(n);
@@ -60,7 +61,7 @@ std::size_t stream::try_write(std::span<const char> data, std::error_code& error
     }
 }
 
-task<io_result> stream::write_all_ec(std::span<const char> data, std::chrono::milliseconds timeout) {
+task<io_result> stream_view::write_all_ec(std::span<const char> data, std::chrono::milliseconds timeout) {
     io_result total;
     while (!data.empty()) {
         std::error_code ec;
@@ -81,7 +82,7 @@ task<io_result> stream::write_all_ec(std::span<const char> data, std::chrono::mi
     co_return total;
 }
 
-task<std::size_t> stream::read_some(std::span<char> buffer, std::chrono::milliseconds timeout) {
+task<std::size_t> stream_view::read_some(std::span<char> buffer, std::chrono::milliseconds timeout) {
     io_result r = co_await async_read_some(buffer, timeout);
     if (r.error == asio::error::eof) {
         co_return 0;
@@ -92,24 +93,24 @@ task<std::size_t> stream::read_some(std::span<char> buffer, std::chrono::millise
     co_return r.bytes;
 }
 
-task<void> stream::write_all(std::span<const char> data, std::chrono::milliseconds timeout) {
+task<void> stream_view::write_all(std::span<const char> data, std::chrono::milliseconds timeout) {
     io_result r = co_await write_all_ec(data, timeout);
     if (r.error) {
         throw_error(r.error);
     }
 }
 
-task<void> stream::wait_readable(std::chrono::milliseconds timeout) {
+task<void> stream_view::wait_readable(std::chrono::milliseconds timeout) {
     io_result r = co_await async_wait_readable(timeout);
     if (r.error) {
         throw_error(r.error);
     }
 }
 
-void stream::close() noexcept {
+void stream_view::close() noexcept {
     std::error_code ignored;
-    socket_.shutdown(asio::socket_base::shutdown_both, ignored);
-    socket_.close(ignored);
+    socket_->shutdown(asio::socket_base::shutdown_both, ignored);
+    socket_->close(ignored);
 }
 
 } // namespace corio::net

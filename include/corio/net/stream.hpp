@@ -1,6 +1,7 @@
 #pragma once
 
-// corio::net::stream: a connected TCP socket with per-operation timeouts.
+// corio::net::stream: a connected TCP socket with per-operation timeouts (and stream_view: the same
+// operations on a socket owned elsewhere).
 //
 //   corio::net::stream s(std::move(socket));
 //   std::size_t n = co_await s.read_some(buf, 5s);        // 0: the peer closed its side
@@ -12,13 +13,13 @@
 // - Timeouts cost no allocation and no timer per operation: they are entries of the io_context's deadline
 //   wheel (10 ms ticks; an operation times out no earlier than asked and at most ~20 ms later). On timeout
 //   the pending operation is cancelled and the call throws std::system_error with std::errc::timed_out (or,
-//   in the *_ec forms, returns that error). A timeout of 0 (or less) means none.
+//   in the non-throwing forms, returns that error). A timeout of 0 (or less) means none.
 // - Operations also honour the awaiting coroutine's stop token (operation_aborted), as use_task does.
 // - wait_readable holds no buffer while it waits: the idle-connection pattern is wait_readable, then
 //   try_read into a per-thread buffer.
-// - try_read/try_write never block and never suspend (one recv/send system call).
+// - try_read/try_write never block and never suspend (one recv/send system call each).
 // - One read-side and one write-side operation may be pending at a time; a timeout cancels only its own
-//   operation.
+//   operation. The write side's deadline state is allocated the first time a write has to wait.
 
 // Asio first (through socket_awaiter.hpp): every translation unit of corio must agree on Asio's
 // configuration.
@@ -28,6 +29,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <system_error>
 
@@ -36,16 +38,16 @@
 
 namespace corio::net {
 
-class stream {
+/// Stream operations on a socket owned by someone else (it must outlive the view). Same guarantees as stream.
+class stream_view {
 public:
-    /// Takes ownership of a connected socket (whose executor is an io_context's).
-    explicit stream(asio::ip::tcp::socket socket);
-    stream(const stream&) = delete;
-    stream& operator=(const stream&) = delete;
-    ~stream() = default;
+    explicit stream_view(asio::ip::tcp::socket& socket);
+    stream_view(const stream_view&) = delete;
+    stream_view& operator=(const stream_view&) = delete;
+    ~stream_view() = default;
 
-    asio::ip::tcp::socket& socket() noexcept { return socket_; }
-    int native_handle() noexcept { return socket_.native_handle(); }
+    asio::ip::tcp::socket& socket() noexcept { return *socket_; }
+    int native_handle() noexcept { return socket_->native_handle(); }
 
     // Throwing coroutine API ------------------------------------------------------------------------------
 
@@ -63,17 +65,16 @@ public:
 
     /// Awaitable (no coroutine frame): `io_result r = co_await s.async_wait_readable(t);`
     detail::socket_awaiter<detail::wait_op> async_wait_readable(std::chrono::nanoseconds timeout) noexcept {
-        return {detail::wait_op{&socket_, asio::socket_base::wait_read}, reader(), timeout};
+        return {detail::wait_op{socket_, asio::socket_base::wait_read}, {wheel_, &read_}, timeout};
     }
-    /// Awaitable: completes once the socket is writable.
-    detail::socket_awaiter<detail::wait_op> async_wait_writable(std::chrono::nanoseconds timeout) noexcept {
-        return {detail::wait_op{&socket_, asio::socket_base::wait_write}, writer(), timeout};
+    /// Awaitable: completes once the socket is writable. @throws std::bad_alloc (first wait only)
+    detail::socket_awaiter<detail::wait_op> async_wait_writable(std::chrono::nanoseconds timeout) {
+        return {detail::wait_op{socket_, asio::socket_base::wait_write}, {wheel_, &write_side()}, timeout};
     }
     /// Awaitable: reads at least one byte; end of stream is io_result{asio::error::eof, 0}.
     detail::socket_awaiter<detail::read_some_op> async_read_some(std::span<char> buffer,
                                                                  std::chrono::nanoseconds timeout) noexcept {
-        return {detail::read_some_op{&socket_, asio::buffer(buffer.data(), buffer.size())}, reader(),
-                timeout};
+        return {detail::read_some_op{socket_, buffer.data(), buffer.size()}, {wheel_, &read_}, timeout};
     }
     /// Writes all of `data` without throwing. @return the error (none on success) and the bytes written.
     task<io_result> write_all_ec(std::span<const char> data, std::chrono::milliseconds timeout);
@@ -89,17 +90,31 @@ public:
     void close() noexcept;
 
 private:
-    struct side {
-        detail::deadline_entry deadline;
-        asio::cancellation_signal signal;
-    };
-    detail::deadline_binding reader() noexcept { return {wheel_, &read_.deadline, &read_.signal}; }
-    detail::deadline_binding writer() noexcept { return {wheel_, &write_.deadline, &write_.signal}; }
+    detail::stream_side& write_side() {
+        if (!write_) {
+            write_ = std::make_unique<detail::stream_side>();
+        }
+        return *write_;
+    }
 
-    asio::ip::tcp::socket socket_;
+    asio::ip::tcp::socket* socket_;
     detail::deadline_wheel* wheel_;
-    side read_;
-    side write_;
+    detail::stream_side read_;
+    std::unique_ptr<detail::stream_side> write_;
+};
+
+namespace detail {
+struct socket_holder {
+    asio::ip::tcp::socket owned_socket;
+};
+} // namespace detail
+
+/// A stream_view that owns its socket (closed when the stream is destroyed).
+class stream : private detail::socket_holder, public stream_view {
+public:
+    /// Takes ownership of a connected socket (whose executor is an io_context's).
+    explicit stream(asio::ip::tcp::socket socket)
+        : detail::socket_holder{std::move(socket)}, stream_view(owned_socket) {}
 };
 
 } // namespace corio::net

@@ -49,9 +49,9 @@ private:
     deadline_entry* next_ = nullptr;
     deadline_wheel* wheel_ = nullptr; // set while linked
     std::uint64_t expiry_ = never;    // ns on the wheel's clock
-    std::uint64_t bucket_tick_ = 0;   // the tick of the bucket it is linked into
     callback on_expire_ = nullptr;
     void* context_ = nullptr;
+    std::uint32_t bucket_tick_ = 0; // the (truncated) tick of the bucket it is linked into
     bool expired_ = false;
 };
 
@@ -82,7 +82,7 @@ public:
         const std::uint64_t expiry = now_ns() + static_cast<std::uint64_t>(timeout.count());
         e.expiry_ = expiry;
         const std::uint64_t t = expiry / tick_ns;
-        if (e.prev_ != nullptr && e.bucket_tick_ <= t) {
+        if (e.prev_ != nullptr && static_cast<std::uint32_t>(t - e.bucket_tick_) < (1u << 31)) {
             return; // still linked into an earlier bucket: it moves when that bucket comes up
         }
         e.unlink();

@@ -6,7 +6,7 @@
 // - Fast path (no deadline, the coroutine's stop token cannot stop): no cancellation slot, no allocation
 //   beyond Asio's recycled per-operation state; the result is stored in this awaiter (in the coroutine
 //   frame).
-// - With a deadline: the handler gets the stream's cancellation slot; on expiry the wheel emits terminal
+// - With a deadline: the handler gets the side's cancellation slot; on expiry the wheel emits terminal
 //   cancellation and the result is std::errc::timed_out.
 // - With a stop token that can stop: stop requests reach the operation through corio's op_cancellation bridge
 //   (cold path, heap-allocated), and complete it with operation_aborted.
@@ -42,11 +42,16 @@ struct io_result {
 
 namespace detail {
 
-/// What an operation needs from its stream to time out.
+/// The deadline state of one direction (read or write) of a stream.
+struct stream_side {
+    deadline_entry deadline;
+    asio::cancellation_signal signal;
+};
+
+/// Where an operation's deadline lives.
 struct deadline_binding {
-    deadline_wheel* wheel = nullptr;
-    deadline_entry* entry = nullptr;
-    asio::cancellation_signal* signal = nullptr;
+    deadline_wheel* wheel;
+    stream_side* side;
 };
 
 struct wait_op {
@@ -60,10 +65,11 @@ struct wait_op {
 
 struct read_some_op {
     asio::ip::tcp::socket* socket;
-    asio::mutable_buffer buffer;
+    char* data;
+    std::size_t size;
     template <class Handler>
     void start(Handler h) const {
-        socket->async_read_some(buffer, std::move(h));
+        socket->async_read_some(asio::buffer(data, size), std::move(h));
     }
 };
 
@@ -87,8 +93,7 @@ public:
             }
         }
         if (timeout_.count() > 0) {
-            slot_ = deadline_.signal->slot();
-            deadline_.wheel->arm(*deadline_.entry, timeout_, &on_deadline, this);
+            deadline_.wheel->arm(deadline_.side->deadline, timeout_, &on_deadline, this);
         }
         op_.start(handler{this});
         return true;
@@ -96,8 +101,8 @@ public:
 
     io_result await_resume() noexcept {
         if (timeout_.count() > 0) {
-            deadline_wheel::disarm(*deadline_.entry);
-            if (result_.error == asio::error::operation_aborted && deadline_.entry->expired()) {
+            deadline_wheel::disarm(deadline_.side->deadline);
+            if (result_.error == asio::error::operation_aborted && deadline_.side->deadline.expired()) {
                 result_.error = std::make_error_code(std::errc::timed_out);
             }
         }
@@ -110,8 +115,15 @@ private:
         void operator()(const std::error_code& ec) const { self->complete(ec, 0); }
         void operator()(const std::error_code& ec, std::size_t n) const { self->complete(ec, n); }
         using cancellation_slot_type = asio::cancellation_slot;
-        cancellation_slot_type get_cancellation_slot() const noexcept { return self->slot_; }
+        cancellation_slot_type get_cancellation_slot() const noexcept { return self->slot(); }
     };
+
+    asio::cancellation_slot slot() noexcept {
+        if (stop_) [[unlikely]] {
+            return stop_->slot();
+        }
+        return timeout_.count() > 0 ? deadline_.side->signal.slot() : asio::cancellation_slot();
+    }
 
     bool suspend_cancellable(const std::stop_token& token) {
         if (token.stop_requested()) {
@@ -119,10 +131,9 @@ private:
             return false;
         }
         stop_ = std::make_unique<corio::detail::op_cancellation>(*current_executor(), waiter_);
-        slot_ = stop_->slot();
         stop_->arm(token);
         if (timeout_.count() > 0) {
-            deadline_.wheel->arm(*deadline_.entry, timeout_, &on_deadline, this);
+            deadline_.wheel->arm(deadline_.side->deadline, timeout_, &on_deadline, this);
         }
         op_.start(handler{this});
         return true;
@@ -133,7 +144,7 @@ private:
         if (self->stop_) {
             self->stop_->emit_now();
         } else {
-            self->deadline_.signal->emit(asio::cancellation_type::terminal);
+            self->deadline_.side->signal.emit(asio::cancellation_type::terminal);
         }
     }
 
@@ -150,7 +161,6 @@ private:
     deadline_binding deadline_;
     std::chrono::nanoseconds timeout_;
     std::coroutine_handle<> waiter_;
-    asio::cancellation_slot slot_;
     io_result result_;
     std::unique_ptr<corio::detail::op_cancellation> stop_;
 };

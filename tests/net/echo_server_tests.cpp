@@ -1,0 +1,69 @@
+#include "corio/net/echo_server.hpp"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "corio/net/listener.hpp"
+#include "corio/runtime/runtime.hpp"
+#include "net_test_support.hpp"
+
+namespace {
+using namespace std::chrono_literals;
+} // namespace
+
+TEST_CASE("an echo connection's coroutine frame is smaller than 1 KiB") {
+    const std::size_t size = corio::net::echo_connection_frame_size();
+    MESSAGE("echo_connection frame: " << size << " bytes");
+    CHECK(size > 0);
+    CHECK(size < 1024);
+}
+
+TEST_CASE("echo connections write back every byte, also when the client sends more than it reads" *
+          doctest::test_suite("concurrent")) {
+    corio::runtime rt(2);
+    corio::net::listen_options o;
+    o.host = "127.0.0.1";
+    corio::net::listener l(rt, o);
+    const std::stop_token shutdown = l.shutdown_token();
+    l.start([shutdown](asio::ip::tcp::socket s) {
+        return corio::net::echo_connection(std::move(s), std::chrono::milliseconds(0), shutdown);
+    });
+    {
+        test::client c(l.port());
+        std::string payload(3 << 20, '\0');
+        for (std::size_t i = 0; i < payload.size(); ++i) {
+            payload[i] = static_cast<char>(i * 7 + i / 251);
+        }
+        // Send everything before reading anything: the server must buffer what it cannot write back yet.
+        std::thread sender([&] {
+            c.send(payload);
+            c.shutdown_send();
+        });
+        const std::string echoed = c.receive_until_closed();
+        sender.join();
+        CHECK(echoed.size() == payload.size());
+        CHECK(echoed == payload);
+    }
+    l.stop_accepting();
+    CHECK(l.drain(20s));
+}
+
+TEST_CASE("stopping the listener makes idle echo connections close" * doctest::test_suite("concurrent")) {
+    corio::runtime rt(1);
+    corio::net::listen_options o;
+    o.host = "127.0.0.1";
+    corio::net::listener l(rt, o);
+    const std::stop_token shutdown = l.shutdown_token();
+    l.start([shutdown](asio::ip::tcp::socket s) {
+        return corio::net::echo_connection(std::move(s), std::chrono::milliseconds(0), shutdown);
+    });
+    test::client c(l.port());
+    c.send("hi");
+    CHECK(c.receive(2) == "hi");
+    l.stop_accepting();
+    CHECK(c.receive_until_closed().empty());
+    CHECK(l.drain(20s));
+}
