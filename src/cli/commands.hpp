@@ -9,6 +9,7 @@ namespace corio::cli {
 
 void add_echo_command(CLI::App& app, int& exit_status);
 void add_compare_command(CLI::App& app, int& exit_status);
+void add_load_command(CLI::App& app, int& exit_status);
 void add_http_command(CLI::App& app, int& exit_status);
 /// Runs `corio http` with its default options (what a bare `corio` does). @return the exit status.
 int run_default_http();

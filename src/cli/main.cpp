@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
     int exit_status = 0;
     corio::cli::add_echo_command(app, exit_status);
     corio::cli::add_compare_command(app, exit_status);
+    corio::cli::add_load_command(app, exit_status);
     corio::cli::add_http_command(app, exit_status);
     try {
         app.parse(argc, argv);

@@ -3,10 +3,12 @@
 
 Usage: echo_test.py CORIO_BINARY [MODEL...]
 """
+import json
 import os
 import random
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -103,6 +105,54 @@ def test_sigterm_drains_in_flight_echoes_and_exits_zero(model):
         except OSError:
             refused = True
         assert refused, "the server still accepts after SIGTERM"
+
+
+@only_for("coroutine", "thread")
+def test_five_hundred_connections_open_at_once_are_all_echoed(model):
+    with echo_server(model) as server:
+        socks = [server.connect(timeout=30) for _ in range(500)]
+        try:
+            for i, s in enumerate(socks):
+                s.sendall(f"connection {i:04d} says hello".encode())
+            for i, s in enumerate(socks):
+                expected = f"connection {i:04d} says hello".encode()
+                assert recv_exactly(s, len(expected)) == expected
+        finally:
+            for s in socks:
+                s.close()
+
+
+@only_for("coroutine")
+def test_corio_load_echo_reports_round_trips_and_no_errors_as_json(model):
+    with echo_server(model) as server:
+        out = subprocess.run([BINARY, "load", "echo", "--host", "127.0.0.1", "--port", str(server.port),
+                              "--connections", "20", "--size", "100", "--duration", "2", "--threads", "1",
+                              "--json"], capture_output=True, timeout=60)
+        assert out.returncode == 0, out.stderr.decode(errors="replace")
+        lines = [line for line in out.stdout.decode().splitlines() if line.strip()]
+        assert len(lines) == 1, f"expected one JSON line, got {lines!r}"
+        report = json.loads(lines[0])
+        assert report["mode"] == "echo"
+        assert report["errors"] == 0, report
+        assert report["round_trips"] > 0, report
+        assert report["connected"] == 20, report
+        assert report["bytes"] == report["round_trips"] * 100, report
+        lat = report["latency_us"]
+        assert 0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["max"], lat
+
+
+@only_for("coroutine")
+def test_corio_load_echo_counts_errors_when_nothing_listens(model):
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nothing listens on this port now
+    out = subprocess.run([BINARY, "load", "echo", "--host", "127.0.0.1", "--port", str(port),
+                          "--connections", "3", "--duration", "1", "--json"], capture_output=True, timeout=60)
+    assert out.returncode != 0
+    report = json.loads(out.stdout.decode().strip().splitlines()[-1])
+    assert report["errors"] == 3, report
+    assert report["round_trips"] == 0, report
 
 
 @only_for("process")
