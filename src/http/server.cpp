@@ -28,7 +28,6 @@ namespace {
 
 constexpr std::size_t pool_limit = 256;
 
-task<void> accept_loop(worker_state& w);
 task<void> sweep_loop(worker_state& w);
 
 void refuse(asio::ip::tcp::socket& s, worker_state& w) noexcept {
@@ -48,29 +47,8 @@ void refuse(asio::ip::tcp::socket& s, worker_state& w) noexcept {
     s.close(ignored);
 }
 
-task<void> accept_loop(worker_state& w) {
-    while (!w.stopping) {
-        auto [ec, s] = co_await w.acceptor.async_accept(use_task_ec);
-        if (ec) {
-            if (w.stopping || ec == asio::error::operation_aborted) {
-                break;
-            }
-            if (ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system ||
-                ec == std::errc::not_enough_memory || ec == std::errc::no_buffer_space) {
-                spdlog::warn("http: accept failed ({}); pausing accepts for 100 ms", ec.message());
-                asio::steady_timer pause(w.acceptor.get_executor(), std::chrono::milliseconds(100));
-                [[maybe_unused]] const std::error_code waited = co_await pause.async_wait(use_task_ec);
-            }
-            continue;
-        }
-        if (w.connection_count >= w.srv.options.max_connections_per_thread) {
-            refuse(s, w);
-            continue;
-        }
-        spawn(w.ex, connection::serve(std::move(s), w));
-    }
-    w.accepting = false;
-    w.connection_closed();
+task<void> no_connection() {
+    co_return;
 }
 
 task<void> sweep_loop(worker_state& w) {
@@ -111,7 +89,7 @@ task<void> sweep_loop(worker_state& w) {
 } // namespace
 
 worker_state::worker_state(server::impl& s, const executor& e)
-    : srv(s), ex(e), acceptor(asio::any_io_executor(e)), sweep_timer(asio::any_io_executor(e)) {}
+    : srv(s), ex(e), sweep_timer(asio::any_io_executor(e)) {}
 
 exchange* worker_state::acquire_exchange() {
     if (!pool.empty()) {
@@ -157,8 +135,7 @@ void worker_state::begin_stop() {
     stopping = true;
     now = clock::now();
     drain_deadline = now + srv.options.drain_timeout;
-    std::error_code ignored;
-    acceptor.close(ignored);
+    accepting = false;
     for (list_node* n = connections.next; n != &connections; n = n->next) {
         auto* c = static_cast<connection*>(n);
         if (c->waiting() && c->phase() == conn_phase::idle) {
@@ -208,30 +185,45 @@ void server::start() {
         auto log = spdlog::stdout_logger_mt("access");
         log->set_pattern("%v");
     }
-    const asio::ip::tcp::endpoint first(asio::ip::make_address(s.options.host), s.options.port);
-    std::uint16_t port = s.options.port;
+    net::listen_options lo;
+    lo.host = s.options.host;
+    lo.port = s.options.port;
+    lo.backlog = s.options.backlog;
+    s.listener = std::make_unique<net::listener>(s.rt, lo);
     for (std::size_t i = 0; i < s.rt.size(); ++i) {
-        auto w = std::make_unique<detail::worker_state>(s, s.rt.get_executor(i));
-        const asio::ip::tcp::endpoint ep(first.address(), port);
-        w->acceptor.open(ep.protocol());
-        w->acceptor.set_option(asio::socket_base::reuse_address(true));
-        const int one = 1;
-        if (::setsockopt(w->acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-            throw std::system_error(errno, std::generic_category(), "SO_REUSEPORT");
-        }
-        w->acceptor.bind(ep);
-        w->acceptor.listen(s.options.backlog);
-        port = w->acceptor.local_endpoint().port();
-        s.workers.push_back(std::move(w));
+        s.workers.push_back(std::make_unique<detail::worker_state>(s, s.rt.get_executor(i)));
     }
-    s.port = port;
+    s.port = s.listener->port();
     s.started = true;
     s.running_workers.store(s.workers.size(), std::memory_order_release);
     for (auto& w : s.workers) {
         w->accepting = true;
-        spawn(w->ex, detail::accept_loop(*w));
         spawn(w->ex, detail::sweep_loop(*w));
     }
+    impl* self = &s;
+    s.listener->start([self](asio::ip::tcp::socket socket) { return self->accept(std::move(socket)); });
+}
+
+task<void> server::impl::accept(asio::ip::tcp::socket socket) {
+    // Called by the listener on the accepting worker's thread.
+    const executor* here = current_executor();
+    detail::worker_state* w = nullptr;
+    for (auto& candidate : workers) {
+        if (here != nullptr && candidate->ex == *here) {
+            w = candidate.get();
+            break;
+        }
+    }
+    if (w == nullptr || w->stopping) {
+        std::error_code ignored;
+        socket.close(ignored);
+        return detail::no_connection();
+    }
+    if (w->connection_count >= options.max_connections_per_thread) {
+        detail::refuse(socket, *w);
+        return detail::no_connection();
+    }
+    return detail::connection::serve(std::move(socket), *w);
 }
 
 std::uint16_t server::port() const noexcept {
@@ -243,6 +235,7 @@ void server::stop() {
     if (!s.started || s.stop_requested.exchange(true)) {
         return;
     }
+    s.listener->stop_accepting();
     for (auto& w : s.workers) {
         detail::worker_state* ws = w.get();
         asio::post(ws->ex, [ws] { ws->begin_stop(); });
@@ -259,8 +252,12 @@ bool server::wait() {
     std::unique_lock lock(s.done_mutex);
     s.done_cv.wait(lock, [&] { return s.stop_requested.load(std::memory_order_acquire); });
     const auto limit = std::chrono::steady_clock::now() + s.options.drain_timeout + std::chrono::seconds(2);
-    const bool done = s.done_cv.wait_until(
-        lock, limit, [&] { return s.running_workers.load(std::memory_order_acquire) == 0; });
+    bool done = s.done_cv.wait_until(lock, limit,
+                                     [&] { return s.running_workers.load(std::memory_order_acquire) == 0; });
+    if (done) {
+        // The accept loops may still be finishing: wait for them too (connections are all gone).
+        done = s.listener->drain(std::chrono::milliseconds(2000));
+    }
     if (done) {
         s.started = false;
     }

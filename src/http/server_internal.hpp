@@ -20,6 +20,7 @@
 #include "corio/http/response.hpp"
 #include "corio/http/router.hpp"
 #include "corio/http/server.hpp"
+#include "corio/net/listener.hpp"
 #include "corio/runtime/executor.hpp"
 #include "corio/task.hpp"
 
@@ -141,7 +142,6 @@ public:
 
     server::impl& srv;
     executor ex;
-    asio::ip::tcp::acceptor acceptor;
     asio::steady_timer sweep_timer;
     list_node connections; // sentinel
     std::size_t connection_count = 0;
@@ -179,6 +179,10 @@ struct server::impl {
     std::uint16_t port = 0;
     bool started = false;
     std::vector<std::unique_ptr<detail::worker_state>> workers;
+    std::unique_ptr<net::listener> listener;
+
+    /// The listener's connection handler: serves the socket on the accepting worker.
+    task<void> accept(asio::ip::tcp::socket socket);
     std::atomic<bool> stop_requested{false};
     std::atomic<std::size_t> running_workers{0};
     std::mutex done_mutex;
