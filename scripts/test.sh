@@ -3,6 +3,7 @@
 #   release  g++, -O3, all tests
 #   asan     clang-19, AddressSanitizer + UndefinedBehaviorSanitizer at -O1, all tests
 #   tsan     clang-19, ThreadSanitizer at -O1, the tests in the 'concurrent' suite
+# Then fuzzes the HTTP parser, chunked decoder and serializer for 20 s each (CORIO_FUZZ_SECONDS).
 # Also checks formatting. Ends with one line "N passed, M failed" (totals over all builds);
 # exits non-zero if anything failed. CORIO_BUILDS="release asan" runs a subset.
 set -uo pipefail
@@ -60,6 +61,20 @@ for b in $builds; do
     extra_failed=$((extra_failed + 1))
   fi
 done
+
+# libFuzzer targets (clang-19, ASan+UBSan) for a fixed time: CORIO_FUZZ_SECONDS per target, 0 to skip.
+fuzz_seconds=${CORIO_FUZZ_SECONDS:-20}
+if [ "$fuzz_seconds" != 0 ]; then
+  echo "=== fuzz (${fuzz_seconds}s per target)"
+  fuzz_out=$(bash scripts/fuzz.sh "$fuzz_seconds" 2>&1)
+  echo "$fuzz_out"
+  if fuzz_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$fuzz_out" | tail -n 1); then
+    extra_passed=$((extra_passed + $(cut -d' ' -f1 <<<"$fuzz_line")))
+    extra_failed=$((extra_failed + $(cut -d' ' -f3 <<<"$fuzz_line")))
+  else
+    extra_failed=$((extra_failed + 1))
+  fi
+fi
 
 read -r passed failed < <(python3 scripts/count_tests.py "${dirs[@]}")
 passed=$((passed + extra_passed))
