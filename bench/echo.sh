@@ -20,8 +20,9 @@ IDLE=${IDLE:-9000}
 BIG=${BIG:-10000}
 ASIO_SRC=/usr/share/doc/libasio-dev/examples/cpp17/coroutines_ts/echo_server.cpp
 ASIO_PORT=55555 # hard-coded in Asio's example
-CORIO_PORT=${CORIO_PORT:-47011}
-EPOLL_PORT=${EPOLL_PORT:-47012}
+# Below the ephemeral port range: a probe connect can then never self-connect and block the bind.
+CORIO_PORT=${CORIO_PORT:-17011}
+EPOLL_PORT=${EPOLL_PORT:-17012}
 
 [ -x "$CORIO" ] || { echo "no corio binary at $CORIO (build first: ninja -C $BUILD)" >&2; exit 1; }
 if [ ! -f "$ASIO_SRC" ] && [ ! -f "$ASIO_SRC.gz" ]; then
@@ -95,6 +96,7 @@ gcc -O2 "$TMP/epoll_echo.c" -o "$TMP/epoll_echo"
 
 # --- helpers ---------------------------------------------------------------------------------------------
 wait_port() { # port
+  sleep 0.2
   for _ in $(seq 1 100); do
     if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $1), 1).close()" 2>/dev/null; then return 0; fi
     sleep 0.05
@@ -121,7 +123,7 @@ stop_server() {
   sleep 0.3
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -132,6 +134,7 @@ run_case() { # server connections size -> prints "cpu_us_per_rt rt_per_s mb_per_
   json=$(taskset -c 1 "$CORIO" load echo --host 127.0.0.1 --port "$PORT" --connections "$2" --size "$3" \
          --duration "$DURATION" --threads 1 --json 2>/dev/null || true)
   after=$(cpu_ticks "$SERVER_PID")
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then echo "server $1 died during the run" >&2; json=""; fi
   stop_server
   python3 - "$before" "$after" "$CLK_TCK" "$json" <<'EOF'
 import json, sys
