@@ -33,7 +33,7 @@ constexpr std::size_t linger_max_bytes = 1 << 20;
 /// Awaits readiness of the socket (no speculative I/O; the caller reads or writes itself).
 class wait_op {
 public:
-    wait_op(asio::ip::tcp::socket& s, asio::socket_base::wait_type type) noexcept : socket_(s), type_(type) {}
+    wait_op(socket_type& s, asio::socket_base::wait_type type) noexcept : socket_(s), type_(type) {}
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<> h) {
         waiter_ = h;
@@ -49,7 +49,7 @@ private:
             self->waiter_.resume();
         }
     };
-    asio::ip::tcp::socket& socket_;
+    socket_type& socket_;
     asio::socket_base::wait_type type_;
     std::error_code ec_{};
     std::coroutine_handle<> waiter_{};
@@ -89,7 +89,12 @@ std::string_view builtin_body(http::status s) noexcept {
 
 // ---------------------------------------------------------------------------------------------------------
 
-connection::connection(asio::ip::tcp::socket s, worker_state& w) : socket_(std::move(s)), w_(w) {
+connection::connection(int fd, worker_state& w) : socket_(w.ex), w_(w) {
+    std::error_code ec;
+    socket_.assign(w.srv.protocol, fd, ec);
+    if (ec) {
+        ::close(fd);
+    }
     link_before(w_.connections);
     ++w_.connection_count;
     w_.open_connections.fetch_add(1, std::memory_order_relaxed);
@@ -161,11 +166,10 @@ bool connection::make_room() noexcept {
     return x.end < x.capacity;
 }
 
-task<void> connection::serve(asio::ip::tcp::socket s, worker_state& w) {
-    connection c(std::move(s), w);
+task<void> connection::serve(int fd, worker_state& w) {
+    connection c(fd, w);
     std::error_code ignored;
     c.socket_.native_non_blocking(true, ignored);
-    c.socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
     const server_options& o = w.srv.options;
     bool must_read = true; // bytes may have arrived before the first wait could see them
     bool linger = false;

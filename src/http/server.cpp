@@ -190,6 +190,7 @@ void server::start() {
     lo.port = s.options.port;
     lo.backlog = s.options.backlog;
     s.listener = std::make_unique<net::listener>(s.rt, lo);
+    s.protocol = asio::ip::make_address(s.options.host).is_v6() ? asio::ip::tcp::v6() : asio::ip::tcp::v4();
     for (std::size_t i = 0; i < s.rt.size(); ++i) {
         s.workers.push_back(std::make_unique<detail::worker_state>(s, s.rt.get_executor(i)));
     }
@@ -223,7 +224,12 @@ task<void> server::impl::accept(asio::ip::tcp::socket socket) {
         detail::refuse(socket, *w);
         return detail::no_connection();
     }
-    return detail::connection::serve(std::move(socket), *w);
+    std::error_code ec;
+    const int fd = socket.release(ec);
+    if (ec) {
+        return detail::no_connection();
+    }
+    return detail::connection::serve(fd, *w);
 }
 
 std::uint16_t server::port() const noexcept {

@@ -77,16 +77,20 @@ class worker_state;
 enum class conn_phase : std::uint8_t { idle, head, body, handler, write, linger };
 enum class wake_reason : std::uint8_t { none, timeout, stop };
 
+/// A TCP socket bound to a worker's io_context executor (smaller than one with any_io_executor).
+using socket_type = asio::basic_stream_socket<asio::ip::tcp, executor>;
+
 /// One HTTP connection. Lives in the frame of its serving coroutine, on its worker's thread.
 class connection : public list_node {
 public:
-    connection(asio::ip::tcp::socket s, worker_state& w);
+    connection(int fd, worker_state& w);
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
     ~connection();
 
-    /// Serves the connection until it closes.
-    static task<void> serve(asio::ip::tcp::socket s, worker_state& w);
+    /// Serves the connected socket `fd` (owned from now on) until it closes. Taking the descriptor rather
+    /// than a socket object keeps the coroutine frame small: idle connections cost that frame.
+    static task<void> serve(int fd, worker_state& w);
 
     // The sweeper's view.
     bool waiting() const noexcept { return waiting_; }
@@ -122,7 +126,7 @@ private:
     void send_canned(http::status s) noexcept;
     void log_access(const response& r, std::uint64_t bytes);
 
-    asio::ip::tcp::socket socket_;
+    socket_type socket_;
     worker_state& w_;
     exchange* ex_ = nullptr;
     std::string pending_; // a partly received head while no exchange is held
@@ -180,6 +184,7 @@ struct server::impl {
     bool started = false;
     std::vector<std::unique_ptr<detail::worker_state>> workers;
     std::unique_ptr<net::listener> listener;
+    asio::ip::tcp protocol = asio::ip::tcp::v4();
 
     /// The listener's connection handler: serves the socket on the accepting worker.
     task<void> accept(asio::ip::tcp::socket socket);
