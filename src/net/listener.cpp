@@ -33,9 +33,15 @@ struct shard {
     std::atomic<bool> loop_running{false};
 };
 
+// Compares errno values: Asio 1.22's system category maps no errno to std::errc (its
+// default_error_condition is compiled out), so `ec == std::errc::too_many_files_open` is always false.
 bool out_of_resources(const std::error_code& ec) {
-    return ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system ||
-           ec == std::errc::no_buffer_space || ec == std::errc::not_enough_memory;
+    if (ec.category() != asio::error::get_system_category() && ec.category() != std::system_category() &&
+        ec.category() != std::generic_category()) {
+        return false;
+    }
+    const int e = ec.value();
+    return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
 }
 
 } // namespace
