@@ -20,6 +20,7 @@
 #include "corio/http/date_cache.hpp"
 #include "corio/http/serializer.hpp"
 #include "corio/http/uri.hpp"
+#include "respond.hpp"
 #include "server_internal.hpp"
 
 namespace corio::http::detail {
@@ -365,17 +366,7 @@ void connection::on_head(std::size_t head_start) {
     x.body_copied = false;
     x.discard_body = false;
     x.close_after = false;
-    const http::request& req = x.parser.request();
-    const std::optional<target_parts> parts = split_target(req.target);
-    x.match.allow.clear();
-    x.match.target = nullptr;
-    if (!parts) {
-        x.ctx.set_request(&req, {}, {});
-        x.match.outcome = route_outcome::bad_request;
-    } else {
-        x.ctx.set_request(&req, parts->path, parts->query);
-        x.match = w_.srv.routes.route(x.ctx);
-    }
+    x.match = route_request(w_.srv.routes, x.ctx, x.parser.request());
     if (x.match.outcome == route_outcome::bad_request) {
         x.close_after = true;
     }
@@ -399,33 +390,6 @@ void connection::on_body(std::string_view piece) {
         x.body_view = {};
     }
     x.body.append(piece);
-}
-
-void connection::build_builtin(response& r) {
-    exchange& x = *ex_;
-    switch (x.match.outcome) {
-    case route_outcome::handler:
-        break;
-    case route_outcome::not_found:
-        r = response::static_text("Not Found", "text/plain; charset=utf-8", http::status::not_found);
-        break;
-    case route_outcome::method_not_allowed:
-        r = response::static_text("Method Not Allowed", "text/plain; charset=utf-8",
-                                  http::status::method_not_allowed);
-        r.add_header("Allow", x.match.allow);
-        break;
-    case route_outcome::options:
-        r = response(http::status::no_content);
-        r.add_header("Allow", x.match.allow);
-        break;
-    case route_outcome::not_implemented:
-        r = response::static_text("Not Implemented", "text/plain; charset=utf-8",
-                                  http::status::not_implemented);
-        break;
-    case route_outcome::bad_request:
-        r = response::static_text("Bad Request", "text/plain; charset=utf-8", http::status::bad_request);
-        break;
-    }
 }
 
 // Runs the handler for the complete request and appends its response to out (or streams / sends a file).
@@ -460,7 +424,7 @@ task<bool> connection::respond() {
                                            http::status::internal_server_error);
         }
     } else {
-        build_builtin(x.resp);
+        x.resp = builtin_response(x.match);
     }
     const bool server_closes = w_.stopping || x.close_after || failed;
     if (x.ctx.stream().started() || x.resp.kind() == body_kind::streamed) {
@@ -506,29 +470,7 @@ task<bool> connection::respond() {
 
 // Appends the response head (and body when in memory). False if the response is invalid (bad field).
 bool connection::serialize(const response& r, bool head_request, bool server_closes) {
-    exchange& x = *ex_;
-    std::vector<header>& fields = w_.fields;
-    fields.clear();
-    if (!r.content_type().empty()) {
-        fields.push_back({"Content-Type", r.content_type()});
-    }
-    for (const response_field& f : r.headers()) {
-        fields.push_back({f.name, f.value});
-    }
-    const response_head head{r.status(), fields, connection_for(x.parser.request(), server_closes)};
-    const std::size_t mark = x.out.size();
-    try {
-        if (r.kind() == body_kind::file) {
-            write_head(x.out, head, thread_date_cache().now(), r.file_length());
-        } else {
-            write_response(x.out, head, thread_date_cache().now(), r.body(), head_request);
-        }
-    } catch (const std::invalid_argument& e) {
-        x.out.resize(mark);
-        spdlog::error("invalid response to {}: {}", x.parser.request().target, e.what());
-        return false;
-    }
-    return true;
+    return serialize_response(ex_->out, r, ex_->parser.request(), head_request, server_closes, w_.fields);
 }
 
 bool connection::try_flush() noexcept {
@@ -749,6 +691,10 @@ task<void> connection::stream_end() {
 namespace corio::http {
 
 task<void> stream_writer::begin(const response& head) {
+    if (connection_ == nullptr) {
+        throw std::logic_error(
+            "streamed responses need the coroutine server (not the thread/process models)");
+    }
     started_ = true;
     return connection_->stream_begin(head);
 }

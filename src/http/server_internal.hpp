@@ -116,7 +116,6 @@ private:
     void on_head(std::size_t head_start);
     void on_body(std::string_view piece);
     task<bool> respond();
-    void build_builtin(response& r);
     bool serialize(const response& r, bool head_request, bool server_closes);
     bool try_flush() noexcept;
     task<bool> flush();
