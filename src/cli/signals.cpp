@@ -17,6 +17,9 @@ std::stop_source& install_stop_signals() {
     ::sigaddset(&set, SIGTERM);
     ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
+    // Create spdlog's registry here, before the thread that logs from it exists (libspdlog is not
+    // instrumented, so ThreadSanitizer cannot see its own once-only initialisation).
+    (void)spdlog::default_logger_raw();
     std::thread([set] {
         int received = 0;
         ::sigwait(&set, &received);
