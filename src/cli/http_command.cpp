@@ -14,6 +14,8 @@
 #include "commands.hpp"
 #include "corio/http/server.hpp"
 #include "corio/http/static_files.hpp"
+#include "corio/models/blocking_http.hpp"
+#include "corio/models/blocking_server.hpp"
 #include "corio/runtime/runtime.hpp"
 #include "signals.hpp"
 
@@ -69,11 +71,33 @@ std::string default_root() {
     return CORIO_DEFAULT_WWW;
 }
 
+/// The thread- and process-per-connection servers: blocking sockets, the same routes and protocol code.
+int run_blocking_http(const http_command_options& o, http::router routes, std::stop_source& stop) {
+    const auto model = models::parse_concurrency_model(o.model);
+    models::blocking_http_options ho;
+    ho.parser.limits.max_body_size = o.max_body;
+    ho.parser.limits.max_header_bytes = o.max_header_bytes;
+    ho.parser.limits.max_header_count = o.max_headers;
+    ho.parser.limits.max_request_line = o.max_uri;
+    ho.header_timeout = ms(o.header_timeout_s);
+    ho.idle_timeout = ms(o.idle_timeout_s);
+    models::blocking_server_options bo;
+    bo.host = o.host;
+    bo.port = o.port;
+    bo.drain_timeout = ms(o.drain_timeout_s);
+    bo.on_listening = [&o](std::uint16_t port) {
+        std::printf("corio http listening on %s:%u (model %s)\n", o.host.c_str(), port, o.model.c_str());
+        std::fflush(stdout);
+    };
+    const models::connection_handler serve = [&routes, &ho](int fd) {
+        models::serve_http(fd, routes, ho);
+    };
+    return model == models::concurrency_model::thread
+               ? models::run_thread_per_connection(bo, serve, stop.get_token())
+               : models::run_process_per_connection(bo, serve, stop.get_token());
+}
+
 int run_http(const http_command_options& o) {
-    if (o.model != "coroutine") {
-        spdlog::error("corio http: model '{}' is not available", o.model);
-        return 2;
-    }
     std::stop_source& stop = install_stop_signals();
     http::router routes;
     routes.get("/plaintext", plaintext).get("/json", json).post("/echo", echo);
@@ -84,6 +108,9 @@ int run_http(const http_command_options& o) {
     } else {
         spdlog::warn("corio http: no static root ({} is not a directory); serving the built-in routes only",
                      root);
+    }
+    if (o.model != "coroutine") {
+        return run_blocking_http(o, std::move(routes), stop);
     }
     http::server_options so;
     so.host = o.host;
@@ -148,7 +175,10 @@ void add_options(CLI::App* cmd, http_command_options& o) {
     cmd->add_option("--max-headers", o.max_headers, "Most header fields (431)")->capture_default_str();
     cmd->add_option("--max-uri", o.max_uri, "Longest request line in bytes (414)")->capture_default_str();
     cmd->add_flag("--access-log", o.access_log, "Log every request to stdout");
-    cmd->add_option("--model", o.model, "Concurrency model")->capture_default_str();
+    cmd->add_option("--model", o.model,
+                    "coroutine | thread (a thread per connection) | process (fork per connection)")
+        ->check(CLI::IsMember({"coroutine", "thread", "process"}))
+        ->capture_default_str();
 }
 
 } // namespace

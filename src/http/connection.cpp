@@ -82,10 +82,6 @@ private:
     bool suspended_ = false;
 };
 
-std::string_view builtin_body(http::status s) noexcept {
-    return reason_phrase(s);
-}
-
 } // namespace
 
 // ---------------------------------------------------------------------------------------------------------
@@ -340,10 +336,7 @@ task<connection::step> connection::process() {
         }
         case parse_event::error: {
             const parse_error& e = x.parser.error();
-            w_.fields.clear();
-            w_.fields.push_back({"Content-Type", "text/plain; charset=utf-8"});
-            write_response(x.out, response_head{e.status, w_.fields, connection_header::close},
-                           thread_date_cache().now(), builtin_body(e.status));
+            serialize_rejection(x.out, e.status, w_.fields);
             if (w_.srv.options.access_log) {
                 if (const std::shared_ptr<spdlog::logger> log = spdlog::get("access")) {
                     log->info("- \"<malformed request>\" {} ({})", to_int(e.status), e.reason);
@@ -574,10 +567,7 @@ task<void> connection::linger_close() {
 void connection::send_canned(http::status s) noexcept {
     try {
         w_.canned.clear();
-        w_.fields.clear();
-        w_.fields.push_back({"Content-Type", "text/plain; charset=utf-8"});
-        write_response(w_.canned, response_head{s, w_.fields, connection_header::close},
-                       thread_date_cache().now(), builtin_body(s));
+        serialize_rejection(w_.canned, s, w_.fields);
         [[maybe_unused]] const ssize_t n =
             ::send(fd(), w_.canned.data(), w_.canned.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         ::shutdown(fd(), SHUT_WR);

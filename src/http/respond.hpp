@@ -27,4 +27,8 @@ response builtin_response(const route_match& match);
 bool serialize_response(std::string& out, const response& r, const request& req, bool head_request,
                         bool server_closes, std::vector<header>& scratch);
 
+/// Appends the server's answer to a request it rejects (`s`: 400, 408, 413, 414, 431, 501, 503, 505 ...):
+/// a short text body and Connection: close.
+void serialize_rejection(std::string& out, status s, std::vector<header>& scratch);
+
 } // namespace corio::http::detail

@@ -21,10 +21,30 @@ from harness import Server, recv_until_closed, run_tests  # noqa: E402
 BINARY = sys.argv[1]
 WWW = os.path.abspath(sys.argv[2])
 BUILD_DIR = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else tempfile.gettempdir()
+MODELS = sys.argv[4:] or ["coroutine"]
+MODEL = MODELS[0]  # the model the running test starts its server with
 
 
 def http_server(*extra, root=WWW):
-    return Server(BINARY, ["http", "--host", "127.0.0.1", "--port", "0", "--threads", "2", "--root", root, *extra])
+    return Server(BINARY, ["http", "--host", "127.0.0.1", "--port", "0", "--threads", "2", "--root", root,
+                           "--model", MODEL, *extra])
+
+
+def for_each_model(tests, coroutine_only=()):
+    """The tests once per model (by the same test code), as run_tests entries named test[model]."""
+    runs = []
+    for model in MODELS:
+        for test in tests:
+            if model != "coroutine" and test in coroutine_only:
+                continue
+
+            def run(test=test, model=model):
+                global MODEL
+                MODEL = model
+                test()
+            run.__name__ = f"{test.__name__}[{model}]"
+            runs.append(run)
+    return runs
 
 
 def curl(server, *args, path="/"):
@@ -333,7 +353,8 @@ def test_headless_chromium_loads_the_site_and_its_assets():
 
 
 if __name__ == "__main__":
-    sys.exit(run_tests([
+    # The access log (which the Chromium test reads) is the coroutine server's.
+    sys.exit(run_tests(for_each_model([
         test_curl_reuses_the_keep_alive_connection,
         test_plaintext_and_json_carry_the_techempower_headers,
         test_curl_chunked_upload_is_echoed,
@@ -350,4 +371,4 @@ if __name__ == "__main__":
         test_sigterm_finishes_requests_and_exits_zero,
         test_wrk_smoke_run_has_no_errors,
         test_headless_chromium_loads_the_site_and_its_assets,
-    ]))
+    ], coroutine_only={test_headless_chromium_loads_the_site_and_its_assets})))
