@@ -79,17 +79,19 @@ void print_report(const load_report& r, bool json) {
         for (const auto& [key, value] : r.json_extra) {
             out += ",\"" + key + "\":" + value;
         }
-        char buf[512];
+        char buf[768];
         std::snprintf(
             buf, sizeof buf,
             ",\"connections\":%llu,\"connected\":%llu,\"threads\":%llu,\"duration_s\":%.3f,"
             "\"operations\":%llu,\"operations_per_s\":%.1f,\"bytes\":%llu,\"mb_per_s\":%.3f,"
             "\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f,\"mean\":%.1f},"
+            "\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f,\"mean_us\":%.1f,"
             "\"errors\":%llu",
             static_cast<unsigned long long>(r.connections), static_cast<unsigned long long>(r.connected),
             static_cast<unsigned long long>(r.threads), r.seconds,
             static_cast<unsigned long long>(r.operations), rate, static_cast<unsigned long long>(r.bytes),
             mbps, us(h.percentile(50)), us(h.percentile(90)), us(h.percentile(99)), us(h.max()),
+            h.mean() / 1000.0, us(h.percentile(50)), us(h.percentile(90)), us(h.percentile(99)), us(h.max()),
             h.mean() / 1000.0, static_cast<unsigned long long>(r.errors));
         out += buf;
         if (!r.first_error.empty()) {
@@ -114,6 +116,9 @@ void print_report(const load_report& r, bool json) {
                 us(h.percentile(50)), us(h.percentile(90)), us(h.percentile(99)), us(h.max()));
     std::printf("  %-12s %llu%s%s\n", "errors", static_cast<unsigned long long>(r.errors),
                 r.first_error.empty() ? "" : "  first: ", r.first_error.c_str());
+    for (const auto& [label, text] : r.text_extra) {
+        std::printf("  %-12s %s\n", label.c_str(), text.c_str());
+    }
     std::fflush(stdout);
 }
 

@@ -30,6 +30,8 @@ struct load_report {
     std::vector<std::pair<std::string, std::string>> settings;
     /// Extra JSON fields (values already JSON-formatted), e.g. the operations under their mode's own name.
     std::vector<std::pair<std::string, std::string>> json_extra;
+    /// Extra lines of the text report (label, text), printed after the errors.
+    std::vector<std::pair<std::string, std::string>> text_extra;
 };
 
 /// Prints the live progress line (rate over the last interval). Call about once a second.
@@ -49,6 +51,8 @@ private:
     std::uint64_t last_bytes_ = 0;
 };
 
+/// Prints the report. The JSON object also carries the latency as flat keys (p50_us, p90_us, p99_us, max_us,
+/// mean_us), which is what `corio compare` reads.
 void print_report(const load_report& r, bool json);
 
 /// JSON string literal for `s`.
