@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import run_tests  # noqa: E402
 from hardening import http_server, read_until_closed, statuses  # noqa: E402
 
-BINARY = sys.argv[1]
+BINARY = sys.argv[1] if len(sys.argv) > 1 else None  # importable (the connection fuzzer seeds use CASES)
 
 MARKER = b"PIPELINED-PROBE-6d1c9e"
 PROBE = (b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s"

@@ -43,7 +43,18 @@ def plaintext(sock):
     return status, body
 
 
+def ubsan_vptr_checked(binary):
+    """True for a build with UBSan's vptr check: on a cache miss the check probes memory through a pipe(2),
+    which fails without a free descriptor, and it then reports every virtual call as invalid (a false
+    positive that aborts a -fno-sanitize-recover build). Exhaustion cannot be tested there."""
+    with open(binary, "rb") as f:
+        return b"__ubsan_handle_dynamic_type_cache_miss" in f.read()
+
+
 def test_exhausted_descriptors_are_logged_backed_off_and_recovered():
+    if ubsan_vptr_checked(BINARY):
+        print("SKIP UBSan's vptr check needs a free descriptor (see ubsan_vptr_checked); runs in the release build")
+        return
     with http_server(BINARY, threads=1, preexec_fn=low_fd_limit) as server:
         out, err = StreamCollector(server.proc.stdout), StreamCollector(server.proc.stderr)
 
