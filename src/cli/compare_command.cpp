@@ -16,6 +16,7 @@
 #include "compare/report.hpp"
 #include "compare/runner.hpp"
 #include "corio/models/primitives.hpp"
+#include "corio/net/echo_server.hpp"
 
 namespace corio::cli {
 
@@ -29,6 +30,7 @@ struct primitives_options {
 int run_primitives(const primitives_options& o) {
     models::primitive_options po;
     po.repeats = o.repeats;
+    po.connection_frame_bytes = net::echo_connection_frame_size();
     if (o.quick) {
         po.coroutine_iterations = 100'000;
         po.thread_iterations = 300;

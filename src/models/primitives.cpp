@@ -318,8 +318,9 @@ std::vector<primitive_figure> measure_primitives(const primitive_options& o) {
                    "ns", "pipe ping-pong, both processes on one CPU"});
 
     out.push_back({"coroutine", "memory per unit", static_cast<double>(o.connection_frame_bytes), "bytes",
-                   o.connection_frame_bytes != 0 ? "connection handler's coroutine frame (heap, exact size)"
-                                                 : "connection frame size not given"});
+                   o.connection_frame_bytes != 0
+                       ? "the echo connection's coroutine frame (its size class in the frame allocator)"
+                       : "connection frame size not given"});
     out.push_back({"thread", "memory per unit", thread_resident_bytes(o.memory_sample), "bytes",
                    "resident per blocked thread; reserves " +
                        std::to_string(default_thread_stack_bytes() >> 10) + " KiB of virtual stack"});

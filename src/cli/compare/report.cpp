@@ -225,11 +225,11 @@ std::vector<std::string> validate_report(const std::string& dir, std::size_t exp
     std::vector<std::string> problems;
     std::ifstream csv(dir + "/results.csv");
     std::string line;
-    if (!std::getline(csv, line) || line != csv_header()) {
+    const std::string header = csv_header();
+    if (!std::getline(csv, line) || line != header) {
         problems.push_back("results.csv: missing or wrong header");
     }
-    const auto columns =
-        static_cast<std::size_t>(std::count(csv_header().begin(), csv_header().end(), ',')) + 1;
+    const auto columns = static_cast<std::size_t>(std::count(header.begin(), header.end(), ',')) + 1;
     std::size_t rows = 0;
     while (std::getline(csv, line)) {
         ++rows;
