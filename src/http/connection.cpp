@@ -336,7 +336,9 @@ task<connection::step> connection::process() {
         }
         case parse_event::error: {
             const parse_error& e = x.parser.error();
-            serialize_rejection(x.out, e.status, w_.fields);
+            // An invalid body of a HEAD request: the answer to a HEAD has no content (found by fuzzing).
+            const bool head_request = x.head_seen && x.parser.request().verb == http::verb::head;
+            serialize_rejection(x.out, e.status, w_.fields, head_request);
             if (w_.srv.options.access_log) {
                 if (const std::shared_ptr<spdlog::logger> log = spdlog::get("access")) {
                     log->info("- \"<malformed request>\" {} ({})", to_int(e.status), e.reason);

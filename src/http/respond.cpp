@@ -74,11 +74,11 @@ bool serialize_response(std::string& out, const response& r, const request& req,
     return true;
 }
 
-void serialize_rejection(std::string& out, status s, std::vector<header>& scratch) {
+void serialize_rejection(std::string& out, status s, std::vector<header>& scratch, bool head_request) {
     scratch.clear();
     scratch.push_back({"Content-Type", "text/plain; charset=utf-8"});
     write_response(out, response_head{s, scratch, connection_header::close}, thread_date_cache().now(),
-                   reason_phrase(s));
+                   reason_phrase(s), head_request);
 }
 
 } // namespace corio::http::detail

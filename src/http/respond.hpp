@@ -28,7 +28,8 @@ bool serialize_response(std::string& out, const response& r, const request& req,
                         bool server_closes, std::vector<header>& scratch);
 
 /// Appends the server's answer to a request it rejects (`s`: 400, 408, 413, 414, 431, 501, 503, 505 ...):
-/// a short text body and Connection: close.
-void serialize_rejection(std::string& out, status s, std::vector<header>& scratch);
+/// a short text body (left out, Content-Length kept, when the rejected request is a HEAD whose head was
+/// parsed: `head_request`) and Connection: close.
+void serialize_rejection(std::string& out, status s, std::vector<header>& scratch, bool head_request = false);
 
 } // namespace corio::http::detail

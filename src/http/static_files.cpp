@@ -26,7 +26,23 @@ task<response> ready(response r) {
 }
 
 response plain(http::status s) {
-    return response::static_text(reason_phrase(s), "text/plain; charset=utf-8", s);
+    response r = response::static_text(reason_phrase(s), "text/plain; charset=utf-8", s);
+    if (s == http::status::service_unavailable) {
+        r.add_header("Retry-After", "1");
+    }
+    return r;
+}
+
+// The answer when looking up or opening a file failed with `e`: 403 unreadable; 503 when the process is
+// out of descriptors or memory (the file may well exist, and a 404 could be cached); else 404.
+http::status lookup_failure(int e) noexcept {
+    if (e == EACCES) {
+        return http::status::forbidden;
+    }
+    if (e == EMFILE || e == ENFILE || e == ENOMEM) {
+        return http::status::service_unavailable;
+    }
+    return http::status::not_found;
 }
 
 std::string_view trim(std::string_view s) noexcept {
@@ -73,7 +89,7 @@ bool path_within(std::string_view path, std::string_view root) noexcept {
 http::status resolve_under(const std::string& path, const std::string& root, std::string& real) {
     char buf[PATH_MAX];
     if (::realpath(path.c_str(), buf) == nullptr) {
-        return errno == EACCES ? http::status::forbidden : http::status::not_found;
+        return lookup_failure(errno);
     }
     real.assign(buf);
     if (!path_within(real, root)) {
@@ -86,7 +102,7 @@ http::status resolve_under(const std::string& path, const std::string& root, std
 http::status open_resolved(const std::string& real, unique_fd& fd, struct stat& st) {
     fd.reset(::open(real.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
     if (!fd) {
-        return errno == EACCES ? http::status::forbidden : http::status::not_found;
+        return lookup_failure(errno);
     }
     if (::fstat(fd.get(), &st) != 0) {
         return http::status::not_found;

@@ -84,6 +84,11 @@ def test_exhausted_descriptors_are_logged_backed_off_and_recovered():
         # The connection it already has is served (more than once: it stays keep-alive).
         for _ in range(3):
             assert plaintext(keeper) == (200, b"Hello, World!")
+        # A static file that exists cannot be opened now: 503 (retry later), never a cacheable 404.
+        keeper.sendall(b"GET /index.html HTTP/1.1\r\nHost: a\r\n\r\n")
+        status, head, _ = read_response(keeper, timeout=5)
+        assert status == 503, f"{status} for an existing file while out of descriptors"
+        assert "Retry-After:" in head, head
 
         # Free the descriptors: the waiting connections are accepted (and closed, they are gone), then new ones.
         for s in flood:
@@ -94,6 +99,8 @@ def test_exhausted_descriptors_are_logged_backed_off_and_recovered():
             assert plaintext(s) == (200, b"Hello, World!")
             s.close()
         assert plaintext(keeper) == (200, b"Hello, World!")
+        keeper.sendall(b"GET /index.html HTTP/1.1\r\nHost: a\r\n\r\n")
+        assert read_response(keeper, timeout=5)[0] == 200
         keeper.close()
 
         # And it still shuts down cleanly.
