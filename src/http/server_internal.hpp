@@ -105,6 +105,8 @@ public:
 
 private:
     enum class step : std::uint8_t { need_more, close, close_linger };
+    /// What the serving loop does after on_readable().
+    enum class after : std::uint8_t { wait, read, close, close_linger };
 
     int fd() noexcept { return socket_.native_handle(); }
     void acquire();
@@ -112,6 +114,10 @@ private:
     void save_pending();
     void preserve_body();
     bool make_room() noexcept;
+    bool prepare_wait();
+    bool finish_wait(bool failed) noexcept;
+    friend class input_wait;
+    task<after> on_readable();
     task<step> process();
     void on_head(std::size_t head_start);
     void on_body(std::string_view piece);
@@ -128,7 +134,7 @@ private:
     socket_type socket_;
     worker_state& w_;
     exchange* ex_ = nullptr;
-    std::string pending_; // a partly received head while no exchange is held
+    std::unique_ptr<std::string> pending_; // a partly received head while no exchange is held
     clock::time_point deadline_{};
     clock::time_point header_deadline_{};
     conn_phase phase_ = conn_phase::idle;
