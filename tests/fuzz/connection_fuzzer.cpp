@@ -29,6 +29,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -140,18 +141,42 @@ fixture& the_server() {
     return f;
 }
 
+// A non-blocking socket connected to 127.0.0.1:port. Tolerates EINTR (libFuzzer's timers) and a shortage
+// of ephemeral ports (EADDRNOTAVAIL: waits and retries).
 int connect_to(std::uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    CORIO_FUZZ_CHECK(fd >= 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CORIO_FUZZ_CHECK(::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-    return fd;
+    for (int attempt = 0;; ++attempt) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        CORIO_FUZZ_CHECK(fd >= 0);
+        int err = 0;
+        if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+            err = errno;
+            if (err == EINPROGRESS || err == EINTR) {
+                pollfd p{fd, POLLOUT, 0};
+                int ready = 0;
+                do {
+                    ready = ::poll(&p, 1, 5000);
+                } while (ready < 0 && errno == EINTR);
+                CORIO_FUZZ_CHECK(ready == 1);
+                socklen_t len = sizeof err;
+                ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+            }
+        }
+        if (err == 0) {
+            const int one = 1;
+            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            return fd;
+        }
+        ::close(fd);
+        if (err != EADDRNOTAVAIL || attempt == 200) {
+            std::fprintf(stderr, "connect: %s\n", std::strerror(err));
+            CORIO_FUZZ_CHECK(err == 0);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10)); // ephemeral ports are scarce
+    }
 }
 
 struct exchange_result {
@@ -213,6 +238,10 @@ exchange_result talk(std::uint16_t port, std::string_view payload, const std::ve
             }
         }
     }
+    // This side half-closed first, so it would sit in TIME_WAIT for a minute: at hundreds of connections per
+    // second the ephemeral ports run out. The exchange is over; close with a reset instead.
+    const linger abort_on_close{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
     ::close(fd);
     return res;
 }
