@@ -213,6 +213,9 @@ measurement run_experiment(const experiment& e, const run_options& o) {
         r.cpu_us_per_request = cpu * 1e6 / static_cast<double>(r.requests);
         r.context_switches_per_request = static_cast<double>(switches) / static_cast<double>(r.requests);
     }
+    if (f.requests == 0 && r.status == "ok") {
+        r.status = "no request completed";
+    }
     r.ok = r.status == "ok" && r.requests > 0;
     if (r.ok && r.errors > 0) {
         r.status = std::to_string(r.errors) + " errors";
