@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -22,7 +23,10 @@ namespace corio::models {
 
 namespace {
 
-constexpr std::size_t buffer_size = 64 * 1024;
+/// The input buffer: like the coroutine server's, room for the largest head the limits allow.
+std::size_t input_capacity(const http::limits& l) {
+    return std::max<std::size_t>(32 * 1024, l.max_request_line + 2 * l.max_header_bytes + 8 * 1024);
+}
 
 bool send_all(int fd, const char* data, std::size_t size) {
     while (size > 0) {
@@ -70,11 +74,11 @@ bool wait_readable(int fd, std::chrono::milliseconds timeout) {
 
 /// After a response that ends the connection: stop sending, and drain what the client still sends for a
 /// moment so that its unread bytes do not turn our close into a reset that destroys the response.
-void linger_close(int fd, char* scratch) {
+void linger_close(int fd, char* scratch, std::size_t scratch_size) {
     ::shutdown(fd, SHUT_WR);
     std::size_t total = 0;
     while (total < (1u << 20) && wait_readable(fd, std::chrono::milliseconds(2000))) {
-        const ssize_t n = ::recv(fd, scratch, buffer_size, 0);
+        const ssize_t n = ::recv(fd, scratch, scratch_size, 0);
         if (n <= 0) {
             return;
         }
@@ -85,6 +89,7 @@ void linger_close(int fd, char* scratch) {
 } // namespace
 
 void serve_http(int fd, const http::router& routes, const blocking_http_options& options) {
+    const std::size_t buffer_size = input_capacity(options.parser.limits);
     auto buffer = std::make_unique<char[]>(buffer_size);
     char* buf = buffer.get();
     std::size_t begin = 0;    // first unconsumed byte
@@ -102,7 +107,7 @@ void serve_http(int fd, const http::router& routes, const blocking_http_options&
         out.clear();
         http::detail::serialize_rejection(out, s, scratch);
         send_all(fd, out.data(), out.size());
-        linger_close(fd, buf);
+        linger_close(fd, buf, buffer_size);
     };
 
     for (;;) {
@@ -195,7 +200,7 @@ void serve_http(int fd, const http::router& routes, const blocking_http_options&
             }
             resp.close_file();
             if (!req.keep_alive || server_closes) {
-                linger_close(fd, buf);
+                linger_close(fd, buf, buffer_size);
                 return;
             }
             break;
@@ -204,7 +209,7 @@ void serve_http(int fd, const http::router& routes, const blocking_http_options&
             reject(parser.error().status);
             return;
         case http::parse_event::closed:
-            linger_close(fd, buf);
+            linger_close(fd, buf, buffer_size);
             return;
         }
     }
