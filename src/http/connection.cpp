@@ -17,7 +17,6 @@
 #include <system_error>
 #include <utility>
 
-#include "corio/detail/frame_allocator.hpp"
 #include "corio/http/date_cache.hpp"
 #include "corio/http/serializer.hpp"
 #include "corio/http/uri.hpp"
@@ -32,20 +31,81 @@ constexpr std::size_t flush_threshold = 64 * 1024;
 constexpr std::chrono::milliseconds linger_timeout{2000};
 constexpr std::size_t linger_max_bytes = 1 << 20;
 
-/// Allocates Asio's operation state from the thread's frame recycler: a pending wait costs a small block
-/// of its own size class instead of whatever block Asio's one-slot cache happens to hold (an accept
-/// operation's, three times larger), and waits allocate nothing in a steady state.
+/// A per-thread free list of blocks of `Size` bytes (at most ~1 MiB of them kept); the blocks go back to the
+/// heap when the thread ends, and blocks freed after that go straight to the heap.
+template <std::size_t Size>
+struct block_cache {
+    struct free_block {
+        free_block* next;
+    };
+    static_assert(Size >= sizeof(free_block));
+    static constexpr std::size_t max_cached = (std::size_t{1} << 20) / (Size + 16);
+
+    struct list {
+        free_block* head = nullptr;
+        std::size_t count = 0;
+        list() noexcept = default;
+        list(const list&) = delete;
+        list& operator=(const list&) = delete;
+        ~list() {
+            dead = true;
+            while (free_block* b = head) {
+                head = b->next;
+                ::operator delete(b);
+            }
+        }
+    };
+    static inline thread_local list local;
+    static inline thread_local bool dead = false; // trivially destructible: readable during thread exit
+
+    static void* allocate() {
+        if (!dead) {
+            list& l = local;
+            if (free_block* b = l.head) {
+                l.head = b->next;
+                --l.count;
+                return b;
+            }
+        }
+        return ::operator new(Size);
+    }
+    static void deallocate(void* p) noexcept {
+        if (!dead) {
+            list& l = local;
+            if (l.count < max_cached) {
+                auto* b = static_cast<free_block*>(p);
+                b->next = l.head;
+                l.head = b;
+                ++l.count;
+                return;
+            }
+        }
+        ::operator delete(p);
+    }
+};
+
+/// Allocates Asio's operation state from a per-thread cache of blocks of exactly its size: a pending wait
+/// costs its own 72 bytes instead of whatever block Asio's one-slot cache happens to hold (an accept
+/// operation's, four times larger), and waits allocate nothing in a steady state.
 template <class T>
 struct op_allocator {
     using value_type = T;
     op_allocator() noexcept = default;
     template <class U>
     op_allocator(const op_allocator<U>&) noexcept {} // NOLINT(google-explicit-constructor)
+
     T* allocate(std::size_t n) {
-        return static_cast<T*>(corio::detail::frame_allocator::allocate(n * sizeof(T)));
+        if (n == 1) {
+            return static_cast<T*>(block_cache<sizeof(T)>::allocate());
+        }
+        return static_cast<T*>(::operator new(n * sizeof(T)));
     }
     void deallocate(T* p, std::size_t n) noexcept {
-        corio::detail::frame_allocator::deallocate(p, n * sizeof(T));
+        if (n == 1) {
+            block_cache<sizeof(T)>::deallocate(p);
+            return;
+        }
+        ::operator delete(p);
     }
     template <class U>
     bool operator==(const op_allocator<U>&) const noexcept {
@@ -89,24 +149,52 @@ public:
     explicit input_wait(connection& c) noexcept : connection_(c) {}
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<> h) {
-        waiter_ = h;
-        connection_.socket_.async_wait(asio::socket_base::wait_read, completion{this});
+        connection_.handle_ = h;
+        connection_.socket_.async_wait(asio::socket_base::wait_read, completion{&connection_});
     }
-    bool await_resume() noexcept { return connection_.finish_wait(failed_); }
+    void await_resume() const noexcept {}
 
 private:
     struct completion {
-        input_wait* self;
+        connection* c;
         using allocator_type = op_allocator<void>;
         allocator_type get_allocator() const noexcept { return {}; }
         void operator()(const std::error_code& ec) const {
-            self->failed_ = static_cast<bool>(ec);
-            self->waiter_.resume();
+            c->wait_failed_ = static_cast<bool>(ec);
+            c->handle_.resume();
         }
     };
     connection& connection_;
-    std::coroutine_handle<> waiter_{};
-    bool failed_ = false;
+};
+
+/// Runs connection::on_readable() as serve()'s child without a task object in serve()'s frame (every byte
+/// there is paid by each idle connection): the child's handle is kept in the connection's handle slot, which
+/// is free while the connection is not waiting for input.
+class readable_step {
+public:
+    explicit readable_step(connection& c) noexcept : connection_(c) {}
+    bool await_ready() const noexcept { return false; }
+    template <class Promise>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> parent) {
+        task<void> child = connection_.on_readable();
+        const task<void>::handle_type h = child.release();
+        h.promise().set_continuation(parent);
+        corio::detail::inherit_stop_token(h.promise(), parent);
+        connection_.handle_ = h;
+        return h;
+    }
+    void await_resume() {
+        const auto h =
+            task<void>::handle_type::from_address(std::exchange(connection_.handle_, {}).address());
+        struct destroy_at_exit {
+            task<void>::handle_type h;
+            ~destroy_at_exit() { h.destroy(); }
+        } guard{h};
+        h.promise().take_result(); // rethrows what on_readable() threw
+    }
+
+private:
+    connection& connection_;
 };
 
 namespace {
@@ -220,32 +308,24 @@ bool connection::make_room() noexcept {
     return x.end < x.capacity;
 }
 
-task<void> connection::serve(int fd, worker_state& w) {
+corio::detail::detached_task connection::serve(const serve_args& args) {
     // Only this frame lives while the connection is idle: reading and answering happen in on_readable(),
-    // whose frame exists only while it runs.
-    connection c(fd, w);
-    bool must_read = true; // bytes may have arrived before the first wait could see them
+    // whose frame exists only while it runs. `args` is read before the first suspension only.
+    connection c(args.fd, *args.worker);
+    // The loop's state lives in `c` (its padding), not in locals: GCC gives every local a frame slot.
     for (;;) {
-        if (!must_read) {
+        if (!c.must_read_) {
             if (!c.prepare_wait()) {
                 break;
             }
-            const bool woke = co_await input_wait(c);
-            if (!woke) {
+            co_await input_wait(c);
+            if (!c.finish_wait()) {
                 break;
             }
         }
-        const after next = co_await c.on_readable();
-        if (next == after::wait) {
-            must_read = false;
-        } else if (next == after::read) {
-            must_read = true;
-        } else {
-            c.release();
-            if (next == after::close_linger) {
-                co_await c.linger_close();
-            }
-            co_return;
+        co_await readable_step(c);
+        if (c.closing_) {
+            break;
         }
     }
     c.release();
@@ -281,9 +361,9 @@ bool connection::prepare_wait() {
 }
 
 // After the wait: false when it ended in an error (a timeout, a sweep wake): the connection closes.
-bool connection::finish_wait(bool failed) noexcept {
+bool connection::finish_wait() noexcept {
     waiting_ = false;
-    if (failed) {
+    if (wait_failed_) {
         if (wake_ == wake_reason::timeout && (phase_ == conn_phase::head || phase_ == conn_phase::body)) {
             send_canned(http::status::request_timeout);
         }
@@ -293,14 +373,15 @@ bool connection::finish_wait(bool failed) noexcept {
 }
 
 // One read, then every complete request answered and the responses written. Says what the loop does next.
-task<connection::after> connection::on_readable() {
+task<void> connection::on_readable() {
     const server_options& o = w_.srv.options;
     if (ex_ == nullptr) {
         acquire();
     }
     if (!make_room()) {
         send_canned(http::status::request_header_fields_too_large);
-        co_return after::close;
+        closing_ = true;
+        co_return;
     }
     exchange& x = *ex_;
     const std::size_t space = x.capacity - x.end;
@@ -314,13 +395,17 @@ task<connection::after> connection::on_readable() {
         x.end += static_cast<std::size_t>(n);
         must_read = static_cast<std::size_t>(n) == space;
     } else if (n == 0) {
-        co_return after::close; // the client closed (a partial request is dropped)
+        closing_ = true;
+        co_return; // the client closed (a partial request is dropped)
     } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        co_return after::wait;
+        must_read_ = false;
+        co_return;
     } else if (errno == EINTR) {
-        co_return after::read;
+        must_read_ = true;
+        co_return;
     } else {
-        co_return after::close;
+        closing_ = true;
+        co_return;
     }
     yielded_ = false;
     const step next = co_await process();
@@ -332,15 +417,22 @@ task<connection::after> connection::on_readable() {
                 linger = false;
             }
         }
-        co_return linger ? after::close_linger : after::close;
+        if (linger) {
+            // Lingering happens here, not in serve(): its state then never weighs on idle connections.
+            release();
+            co_await linger_close();
+        }
+        closing_ = true;
+        co_return;
     }
     if (!try_flush()) {
         const bool flushed = co_await flush();
         if (!flushed) {
-            co_return after::close;
+            closing_ = true;
+            co_return;
         }
     }
-    co_return must_read || yielded_ ? after::read : after::wait;
+    must_read_ = must_read || yielded_;
 }
 
 // Parses what is buffered, answering every complete request. Returns when more input is needed or the
@@ -557,16 +649,17 @@ bool connection::try_flush() noexcept {
         return true;
     }
     std::string& out = ex_->out;
-    while (out_start_ < out.size()) {
-        const ssize_t n = ::send(fd(), out.data() + out_start_, out.size() - out_start_, MSG_NOSIGNAL);
+    std::size_t& out_start = ex_->out_start;
+    while (out_start < out.size()) {
+        const ssize_t n = ::send(fd(), out.data() + out_start, out.size() - out_start, MSG_NOSIGNAL);
         if (n >= 0) {
-            out_start_ += static_cast<std::size_t>(n);
+            out_start += static_cast<std::size_t>(n);
         } else if (errno != EINTR) {
             return false;
         }
     }
     out.clear();
-    out_start_ = 0;
+    out_start = 0;
     return true;
 }
 

@@ -110,6 +110,7 @@ void worker_state::release_exchange(exchange* x) noexcept {
     x->close_after = false;
     x->body.clear();
     x->out.clear();
+    x->out_start = 0;
     x->resp = response();
     x->ctx.set_body({});
     if (x->out.capacity() > 1024 * 1024) {
@@ -229,7 +230,11 @@ task<void> server::impl::accept(asio::ip::tcp::socket socket) {
     if (ec) {
         return detail::no_connection();
     }
-    return detail::connection::serve(fd, *w);
+    // The connection's coroutine is its own root: started here, it frees itself when the connection ends
+    // (the worker's connection count, not the listener's, tracks it for draining).
+    const detail::connection::serve_args args{fd, w};
+    detail::connection::serve(args).handle().resume();
+    return detail::no_connection();
 }
 
 std::uint16_t server::port() const noexcept {

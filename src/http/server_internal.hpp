@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <coroutine>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -22,6 +23,7 @@
 #include "corio/http/server.hpp"
 #include "corio/net/listener.hpp"
 #include "corio/runtime/executor.hpp"
+#include "corio/runtime/spawn.hpp"
 #include "corio/task.hpp"
 
 namespace corio::http::detail {
@@ -38,11 +40,12 @@ struct exchange {
     request_context ctx;
     std::unique_ptr<char[]> in;
     std::size_t capacity;
-    std::size_t begin = 0; // first unconsumed input byte
-    std::size_t end = 0;   // end of input
-    std::size_t keep = 0;  // bytes [0, keep) hold the current head (body phase): never moved
-    std::string out;       // responses not yet written
-    std::string body;      // a request body that arrived in several pieces
+    std::size_t begin = 0;     // first unconsumed input byte
+    std::size_t end = 0;       // end of input
+    std::size_t keep = 0;      // bytes [0, keep) hold the current head (body phase): never moved
+    std::string out;           // responses not yet written
+    std::size_t out_start = 0; // bytes of out already written
+    std::string body;          // a request body that arrived in several pieces
     std::string_view body_view;
     bool body_copied = false;
     bool head_seen = false; // between event head and message_complete
@@ -89,8 +92,14 @@ public:
     ~connection();
 
     /// Serves the connected socket `fd` (owned from now on) until it closes. Taking the descriptor rather
-    /// than a socket object keeps the coroutine frame small: idle connections cost that frame.
-    static task<void> serve(int fd, worker_state& w);
+    /// than a socket object keeps the coroutine frame small: idle connections cost that frame. The coroutine
+    /// is its own root (no wrapper frame): resume the returned handle once, at once (`args` must still be
+    /// alive: it is read before the first suspension); the coroutine frees itself at the end.
+    struct serve_args {
+        int fd;
+        worker_state* worker;
+    };
+    static corio::detail::detached_task serve(const serve_args& args);
 
     // The sweeper's view.
     bool waiting() const noexcept { return waiting_; }
@@ -105,8 +114,6 @@ public:
 
 private:
     enum class step : std::uint8_t { need_more, close, close_linger };
-    /// What the serving loop does after on_readable().
-    enum class after : std::uint8_t { wait, read, close, close_linger };
 
     int fd() noexcept { return socket_.native_handle(); }
     void acquire();
@@ -115,9 +122,10 @@ private:
     void preserve_body();
     bool make_room() noexcept;
     bool prepare_wait();
-    bool finish_wait(bool failed) noexcept;
+    bool finish_wait() noexcept;
     friend class input_wait;
-    task<after> on_readable();
+    friend class readable_step;
+    task<void> on_readable();
     task<step> process();
     void on_head(std::size_t head_start);
     void on_body(std::string_view piece);
@@ -140,8 +148,12 @@ private:
     conn_phase phase_ = conn_phase::idle;
     wake_reason wake_ = wake_reason::none;
     bool waiting_ = false;
-    bool yielded_ = false;      // the coroutine went back to the event loop since the last read
-    std::size_t out_start_ = 0; // bytes of ex_->out already written
+    bool yielded_ = false;     // the coroutine went back to the event loop since the last read
+    bool wait_failed_ = false; // the last input wait ended in an error (input_wait's result)
+    bool must_read_ = true;    // read before waiting: bytes may have arrived before a wait could see them
+    bool closing_ = false;     // on_readable() decided that the connection ends
+    // serve() while it waits for input; on_readable() while it runs (see readable_step)
+    std::coroutine_handle<> handle_{};
 };
 
 /// One worker's server state; touched only on that worker's thread (except where noted).
