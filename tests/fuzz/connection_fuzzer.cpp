@@ -136,9 +136,11 @@ struct fixture {
     }
 };
 
+// Never destroyed: the server and its worker thread run until the process exits, so no teardown races
+// libFuzzer's exit-time leak check (everything stays reachable from this pointer).
 fixture& the_server() {
-    static fixture f;
-    return f;
+    static fixture* const f = new fixture;
+    return *f;
 }
 
 // A non-blocking socket connected to 127.0.0.1:port. Tolerates EINTR (libFuzzer's timers) and a shortage
