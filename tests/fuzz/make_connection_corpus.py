@@ -8,7 +8,9 @@ Payloads: typical exchanges with the fuzzer's server (connection_fuzzer.cpp: /pl
 (tests/integration/adversarial_test.py, each followed by its pipelined probe). Each seed starts with the
 split-plan prefix (fuzz_support.hpp); some are split in pieces with pauses (flag bit 0) so that the server
 sees separate reads. Files are named by the SHA-1 of their content; old `seed-*` files are replaced, `min-*`
-files (minimized finds) are kept.
+files are kept: inputs libFuzzer found from these seeds (a few minutes of fuzzing), reduced to a set
+covering the same features with `-merge=1 -set_cover_merge=1`, plus regression inputs of fixed bugs
+(`min-head-rejection-has-no-body`).
 """
 import hashlib
 import pathlib
