@@ -105,7 +105,9 @@ void serve_http(int fd, const http::router& routes, const blocking_http_options&
 
     auto reject = [&](http::status s) {
         out.clear();
-        http::detail::serialize_rejection(out, s, scratch);
+        // A HEAD request rejected after its head was parsed (an invalid body) gets no content.
+        const bool head_request = in_body && parser.request().verb == http::verb::head;
+        http::detail::serialize_rejection(out, s, scratch, head_request);
         send_all(fd, out.data(), out.size());
         linger_close(fd, buf, buffer_size);
     };
