@@ -1,8 +1,10 @@
 // The per-connection coroutine: read, parse, dispatch, serialize, write; timeouts via the worker's sweep.
 #include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -147,10 +149,28 @@ private:
 class input_wait {
 public:
     explicit input_wait(connection& c) noexcept : connection_(c) {}
-    bool await_ready() const noexcept { return false; }
+    bool await_ready() const noexcept {
+        if (connection_.input_ == connection::input_state::event_pending) {
+            connection_.input_ = connection::input_state::idle; // input arrived since the last read
+            connection_.wait_failed_ = false;
+            return true;
+        }
+        if (connection_.input_ == connection::input_state::hangup) {
+            connection_.wait_failed_ = false; // the next read sees the end of stream (or the error)
+            return true;
+        }
+        return false;
+    }
     void await_suspend(std::coroutine_handle<> h) {
-        connection_.handle_ = h;
-        connection_.socket_.async_wait(asio::socket_base::wait_read, completion{&connection_});
+        connection& c = connection_;
+        c.handle_ = h;
+        if (c.input_ == connection::input_state::idle) {
+            // The socket was drained (a short read), so its next input raises an edge in the input set.
+            c.input_ = connection::input_state::waiting;
+            c.w_.arm_input_set();
+            return;
+        }
+        c.socket_.async_wait(asio::socket_base::wait_read, completion{&c});
     }
     void await_resume() const noexcept {}
 
@@ -236,6 +256,14 @@ connection::connection(int fd, worker_state& w) : socket_(w.ex), w_(w) {
         ::close(fd);
     } else {
         socket_.native_non_blocking(true, ec);
+        if (w.input_set >= 0) {
+            epoll_event ev{};
+            ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+            ev.data.ptr = this;
+            if (::epoll_ctl(w.input_set, EPOLL_CTL_ADD, fd, &ev) == 0) {
+                input_ = input_state::idle;
+            }
+        }
     }
     link_before(w_.connections);
     ++w_.connection_count;
@@ -254,8 +282,37 @@ connection::~connection() {
 
 void connection::wake(wake_reason why) noexcept {
     wake_ = why;
+    if (input_ == input_state::waiting) {
+        // Waiting in the input set: end the wait as failed, resumed from the event loop (not from inside
+        // the sweeper's walk over the connections).
+        input_ = input_state::idle;
+        wait_failed_ = true;
+        try {
+            asio::post(w_.ex, [h = handle_] { h.resume(); });
+        } catch (...) {
+            // no memory: the idle timeout will come again
+            input_ = input_state::waiting;
+        }
+        return;
+    }
     std::error_code ignored;
     socket_.cancel(ignored);
+}
+
+void connection::on_input_event(std::uint32_t events) noexcept {
+    const input_state before = input_;
+    if (before == input_state::unregistered) {
+        return;
+    }
+    if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+        input_ = input_state::hangup;
+    } else if (before != input_state::hangup) {
+        input_ = before == input_state::waiting ? input_state::idle : input_state::event_pending;
+    }
+    if (before == input_state::waiting) {
+        wait_failed_ = false;
+        handle_.resume();
+    }
 }
 
 void connection::acquire() {

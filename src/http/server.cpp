@@ -3,6 +3,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -64,6 +65,7 @@ task<void> sweep_loop(worker_state& w) {
             }
         }
         if (w.stopping && !w.accepting && w.connection_count == 0) {
+            w.close_input_set(); // here, on the worker's thread: no watch handler outlives the worker state
             break;
         }
         for (list_node* n = w.connections.next; n != &w.connections;) {
@@ -80,8 +82,10 @@ task<void> sweep_loop(worker_state& w) {
         }
     }
     server::impl& srv = w.srv;
+    // Decrement under the mutex: the waiter (server::wait) may destroy the server as soon as it sees zero,
+    // so nothing of it may be touched after the lock is released.
+    std::lock_guard lock(srv.done_mutex);
     if (srv.running_workers.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        std::lock_guard lock(srv.done_mutex);
         srv.done_cv.notify_all();
     }
 }
@@ -89,7 +93,74 @@ task<void> sweep_loop(worker_state& w) {
 } // namespace
 
 worker_state::worker_state(server::impl& s, const executor& e)
-    : srv(s), ex(e), sweep_timer(asio::any_io_executor(e)) {}
+    : srv(s), ex(e), sweep_timer(asio::any_io_executor(e)), input_set_watch(e) {
+    input_set = ::epoll_create1(EPOLL_CLOEXEC);
+    if (input_set >= 0) {
+        std::error_code ec;
+        input_set_watch.assign(input_set, ec);
+        if (ec) {
+            ::close(input_set);
+            input_set = -1;
+        }
+    }
+}
+
+worker_state::~worker_state() {
+    if (input_anchor->worker !=
+        nullptr) { // only read when close_input_set() ran (a late handler may read it)
+        input_anchor->worker = nullptr;
+    }
+    std::error_code ignored;
+    input_set_watch.close(ignored); // closes input_set (normally done already by close_input_set())
+}
+
+void worker_state::close_input_set() noexcept {
+    input_anchor->worker = nullptr; // a watch handler still queued now does nothing
+    std::error_code ignored;
+    input_set_watch.close(ignored);
+    input_set = -1;
+}
+
+namespace {
+
+struct input_set_ready {
+    std::shared_ptr<worker_state::anchor> anchor;
+    void operator()(const std::error_code& ec) const {
+        worker_state* w = anchor->worker;
+        if (w == nullptr) {
+            return; // the worker stopped watching (see close_input_set)
+        }
+        w->input_set_armed = false;
+        if (!ec) {
+            w->dispatch_input();
+        }
+    }
+};
+
+} // namespace
+
+void worker_state::arm_input_set() {
+    if (input_set_armed || input_set < 0) {
+        return;
+    }
+    input_set_armed = true;
+    input_set_watch.async_wait(asio::posix::descriptor_base::wait_read, input_set_ready{input_anchor});
+}
+
+void worker_state::dispatch_input() noexcept {
+    epoll_event events[256];
+    const int n = ::epoll_wait(input_set, events, 256, 0);
+    for (int i = 0; i < n; ++i) {
+        // Resuming a connection never destroys another one, so the rest of the batch stays valid.
+        static_cast<connection*>(events[i].data.ptr)->on_input_event(events[i].events);
+    }
+    // Re-arming re-reads the set's readiness: events beyond this batch are reported at once.
+    try {
+        arm_input_set();
+    } catch (...) {
+        spdlog::error("http: cannot watch the input set");
+    }
+}
 
 exchange* worker_state::acquire_exchange() {
     if (!pool.empty()) {

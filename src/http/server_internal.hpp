@@ -3,6 +3,7 @@
 // Server internals shared by server.cpp and connection.cpp (not installed).
 
 #include <asio/ip/tcp.hpp>
+#include <asio/posix/basic_stream_descriptor.hpp>
 #include <asio/steady_timer.hpp>
 
 #include <atomic>
@@ -106,6 +107,8 @@ public:
     conn_phase phase() const noexcept { return phase_; }
     clock::time_point deadline() const noexcept { return deadline_; }
     void wake(wake_reason why) noexcept;
+    /// The worker's input set reported the socket (readable, closed or failed).
+    void on_input_event(std::uint32_t events) noexcept;
 
     // Streaming (request_context::stream()).
     task<void> stream_begin(const response& head);
@@ -150,8 +153,13 @@ private:
     bool waiting_ = false;
     bool yielded_ = false;     // the coroutine went back to the event loop since the last read
     bool wait_failed_ = false; // the last input wait ended in an error (input_wait's result)
-    bool must_read_ = true;    // read before waiting: bytes may have arrived before a wait could see them
-    bool closing_ = false;     // on_readable() decided that the connection ends
+    // Where the connection stands with the worker's input set (worker_state::input_set).
+    // hangup: the peer closed or the socket failed; sticky, every later wait returns at once (a short read
+    // does not drain a socket whose end of stream is pending: no further edge would come).
+    enum class input_state : std::uint8_t { idle, waiting, event_pending, hangup, unregistered };
+    input_state input_ = input_state::unregistered;
+    bool must_read_ = true; // read before waiting: bytes may have arrived before a wait could see them
+    bool closing_ = false;  // on_readable() decided that the connection ends
     // serve() while it waits for input; on_readable() while it runs (see readable_step)
     std::coroutine_handle<> handle_{};
 };
@@ -176,6 +184,25 @@ public:
     std::unique_ptr<char[]> scratch{new char[16 * 1024]};
     std::string canned;
     std::vector<header> fields; // serialization scratch
+
+    // Input readiness without a system call per wait: every connection's socket is in this edge-triggered
+    // epoll set once; the set's own descriptor is watched through Asio (one wait per batch of events).
+    // Asio's socket wait would instead re-arm the descriptor with epoll_ctl on every wait.
+    int input_set = -1;
+    asio::posix::basic_stream_descriptor<executor> input_set_watch;
+    bool input_set_armed = false;
+    /// What the watch's handler reaches the worker state through: cleared (on the worker's thread) when the
+    /// worker stops, so that a handler still queued then never touches a destroyed worker state.
+    struct anchor {
+        worker_state* worker;
+    };
+    std::shared_ptr<anchor> input_anchor = std::make_shared<anchor>(anchor{this});
+    void arm_input_set();
+    void close_input_set() noexcept;
+    void dispatch_input() noexcept;
+    ~worker_state();
+    worker_state(const worker_state&) = delete;
+    worker_state& operator=(const worker_state&) = delete;
 
     exchange* acquire_exchange();
     void release_exchange(exchange* x) noexcept;
