@@ -28,11 +28,11 @@ run_build() {
   shift
   local setup_args=() test_args=()
   case $name in
-    release) export CXX=g++; setup_args=(--buildtype=release); test_args=(--no-suite concurrent) ;;
+    release) export CXX=g++; setup_args=(--buildtype=release); test_args=() ;;
     asan) export CXX=clang++-19
           setup_args=(--buildtype=debug -Doptimization=1 -Db_sanitize=address,undefined -Db_lundef=false
                       -Dcpp_args=-fno-sanitize-recover=all -Dbenchmarks=disabled)
-          test_args=(--no-suite concurrent --timeout-multiplier 3) ;;
+          test_args=(--timeout-multiplier 3) ;;
     tsan) export CXX=clang++-19
           setup_args=(--buildtype=debug -Doptimization=1 -Db_sanitize=thread -Db_lundef=false -Dbenchmarks=disabled)
           test_args=(--suite concurrent --timeout-multiplier 3) ;;
