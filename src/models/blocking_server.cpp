@@ -167,6 +167,58 @@ std::uint16_t local_port(int fd) {
     return ntohs(addr.sin_port);
 }
 
+namespace {
+
+/// The accepting side both blocking models share: the listener, a pipe that wakes it when stop is requested,
+/// and accept with back-off. Announces the bound port through options.on_listening.
+class acceptor {
+public:
+    acceptor(const blocking_server_options& options, std::stop_token stop);
+    acceptor(const acceptor&) = delete;
+    acceptor& operator=(const acceptor&) = delete;
+
+    /// Waits up to `timeout_ms` for a connection. Returns the accepted descriptor, configured (TCP_NODELAY,
+    /// idle timeout), or -1 when the wait timed out, stop was requested or nothing could be accepted.
+    int next(int timeout_ms);
+
+    /// In a forked child: closes the descriptors the child must not keep.
+    void close_in_child() const noexcept {
+        ::close(listener_.get());
+        ::close(wake_.read_fd());
+    }
+
+private:
+    fd_guard listener_;
+    wake_pipe wake_;
+    std::chrono::milliseconds idle_timeout_;
+    struct notify_wake {
+        const wake_pipe* pipe;
+        void operator()() const noexcept { pipe->notify(); }
+    };
+    std::stop_callback<notify_wake> on_stop_; // last: gone before the pipe it notifies
+};
+
+acceptor::acceptor(const blocking_server_options& options, std::stop_token stop)
+    : listener_(open_listener(options.host, options.port, options.backlog)),
+      idle_timeout_(options.idle_timeout), on_stop_(std::move(stop), notify_wake{&wake_}) {
+    if (options.on_listening) {
+        options.on_listening(local_port(listener_.get()));
+    }
+}
+
+int acceptor::next(int timeout_ms) {
+    if (wait_for_connection(listener_.get(), wake_, timeout_ms) != wait_result::readable) {
+        return -1;
+    }
+    const int fd = accept_connection(listener_.get());
+    if (fd >= 0) {
+        configure_accepted(fd, idle_timeout_);
+    }
+    return fd;
+}
+
+} // namespace
+
 void serve_echo(int fd) {
     char buffer[16 * 1024];
     for (;;) {
@@ -277,24 +329,14 @@ void drain_threads(thread_registry& threads, std::chrono::milliseconds drain_tim
 
 int run_thread_per_connection(const blocking_server_options& options, const connection_handler& serve,
                               std::stop_token stop) {
-    fd_guard listener(open_listener(options.host, options.port, options.backlog));
-    wake_pipe wake;
-    std::stop_callback on_stop(stop, [&wake] { wake.notify(); });
-    if (options.on_listening) {
-        options.on_listening(local_port(listener.get()));
-    }
+    acceptor accepting(options, stop);
     thread_registry threads;
     while (!stop.stop_requested()) {
-        const auto ready = wait_for_connection(listener.get(), wake, 1000);
+        const int fd = accepting.next(1000);
         threads.reap();
-        if (ready != wait_result::readable) {
-            continue;
-        }
-        const int fd = accept_connection(listener.get());
         if (fd < 0) {
             continue;
         }
-        configure_accepted(fd, options.idle_timeout);
         connection_thread& c = threads.add(fd);
         try {
             c.thread = std::thread([&serve, &threads, &c] {
@@ -326,9 +368,8 @@ extern "C" void child_stop_reading(int) {
     ::shutdown(child_connection_fd, SHUT_RD);
 }
 
-[[noreturn]] void run_child(int fd, const connection_handler& serve, int listener, const wake_pipe& wake) {
-    ::close(listener);
-    ::close(wake.read_fd());
+[[noreturn]] void run_child(int fd, const connection_handler& serve, const acceptor& accepting) {
+    accepting.close_in_child();
     child_connection_fd = fd;
     struct sigaction sa{};
     sa.sa_handler = child_stop_reading;
@@ -384,28 +425,18 @@ void drain_children(std::unordered_set<pid_t>& children, std::chrono::millisecon
 
 int run_process_per_connection(const blocking_server_options& options, const connection_handler& serve,
                                std::stop_token stop) {
-    fd_guard listener(open_listener(options.host, options.port, options.backlog));
-    wake_pipe wake;
-    std::stop_callback on_stop(stop, [&wake] { wake.notify(); });
-    if (options.on_listening) {
-        options.on_listening(local_port(listener.get()));
-    }
+    acceptor accepting(options, stop);
     std::unordered_set<pid_t> children;
     while (!stop.stop_requested()) {
         // While children run, wake up often enough that finished ones never linger as zombies for long.
-        const auto ready = wait_for_connection(listener.get(), wake, children.empty() ? 1000 : 50);
+        const int fd = accepting.next(children.empty() ? 1000 : 50);
         reap_children(children);
-        if (ready != wait_result::readable) {
-            continue;
-        }
-        const int fd = accept_connection(listener.get());
         if (fd < 0) {
             continue;
         }
-        configure_accepted(fd, options.idle_timeout);
         const pid_t pid = ::fork();
         if (pid == 0) {
-            run_child(fd, serve, listener.get(), wake);
+            run_child(fd, serve, accepting);
         }
         ::close(fd);
         if (pid < 0) {
