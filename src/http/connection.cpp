@@ -22,6 +22,7 @@
 #include "corio/http/date_cache.hpp"
 #include "corio/http/serializer.hpp"
 #include "corio/http/uri.hpp"
+#include "corio/runtime/detail/op_allocator.hpp"
 #include "respond.hpp"
 #include "server_internal.hpp"
 
@@ -33,87 +34,7 @@ constexpr std::size_t flush_threshold = 64 * 1024;
 constexpr std::chrono::milliseconds linger_timeout{2000};
 constexpr std::size_t linger_max_bytes = 1 << 20;
 
-/// A per-thread free list of blocks of `Size` bytes (at most ~1 MiB of them kept); the blocks go back to the
-/// heap when the thread ends, and blocks freed after that go straight to the heap.
-template <std::size_t Size>
-struct block_cache {
-    struct free_block {
-        free_block* next;
-    };
-    static_assert(Size >= sizeof(free_block));
-    static constexpr std::size_t max_cached = (std::size_t{1} << 20) / (Size + 16);
-
-    struct list {
-        free_block* head = nullptr;
-        std::size_t count = 0;
-        list() noexcept = default;
-        list(const list&) = delete;
-        list& operator=(const list&) = delete;
-        ~list() {
-            dead = true;
-            while (free_block* b = head) {
-                head = b->next;
-                ::operator delete(b);
-            }
-        }
-    };
-    static inline thread_local list local;
-    static inline thread_local bool dead = false; // trivially destructible: readable during thread exit
-
-    static void* allocate() {
-        if (!dead) {
-            list& l = local;
-            if (free_block* b = l.head) {
-                l.head = b->next;
-                --l.count;
-                return b;
-            }
-        }
-        return ::operator new(Size);
-    }
-    static void deallocate(void* p) noexcept {
-        if (!dead) {
-            list& l = local;
-            if (l.count < max_cached) {
-                auto* b = static_cast<free_block*>(p);
-                b->next = l.head;
-                l.head = b;
-                ++l.count;
-                return;
-            }
-        }
-        ::operator delete(p);
-    }
-};
-
-/// Allocates Asio's operation state from a per-thread cache of blocks of exactly its size: a pending wait
-/// costs its own 72 bytes instead of whatever block Asio's one-slot cache happens to hold (an accept
-/// operation's, four times larger), and waits allocate nothing in a steady state.
-template <class T>
-struct op_allocator {
-    using value_type = T;
-    op_allocator() noexcept = default;
-    template <class U>
-    op_allocator(const op_allocator<U>&) noexcept {} // NOLINT(google-explicit-constructor)
-
-    T* allocate(std::size_t n) {
-        if (n == 1) {
-            return static_cast<T*>(block_cache<sizeof(T)>::allocate());
-        }
-        return static_cast<T*>(::operator new(n * sizeof(T)));
-    }
-    void deallocate(T* p, std::size_t n) noexcept {
-        if (n == 1) {
-            block_cache<sizeof(T)>::deallocate(p);
-            return;
-        }
-        ::operator delete(p);
-    }
-    template <class U>
-    bool operator==(const op_allocator<U>&) const noexcept {
-        return true;
-    }
-};
+using corio::detail::op_allocator;
 
 /// Awaits readiness of the socket (no speculative I/O; the caller reads or writes itself).
 class wait_op {

@@ -48,10 +48,6 @@ void refuse(asio::ip::tcp::socket& s, worker_state& w) noexcept {
     s.close(ignored);
 }
 
-task<void> no_connection() {
-    co_return;
-}
-
 task<void> sweep_loop(worker_state& w) {
     for (;;) {
         w.sweep_timer.expires_after(w.stopping ? std::min(w.srv.sweep_interval, std::chrono::milliseconds(50))
@@ -274,10 +270,12 @@ void server::start() {
         spawn(w->ex, detail::sweep_loop(*w));
     }
     impl* self = &s;
-    s.listener->start([self](asio::ip::tcp::socket socket) { return self->accept(std::move(socket)); });
+    // The worker's connection count, not the listener's ticket, tracks connections for draining.
+    s.listener->start_detached(
+        [self](asio::ip::tcp::socket socket, net::connection_ticket) { self->accept(std::move(socket)); });
 }
 
-task<void> server::impl::accept(asio::ip::tcp::socket socket) {
+void server::impl::accept(asio::ip::tcp::socket socket) {
     // Called by the listener on the accepting worker's thread.
     const executor* here = current_executor();
     detail::worker_state* w = nullptr;
@@ -290,22 +288,22 @@ task<void> server::impl::accept(asio::ip::tcp::socket socket) {
     if (w == nullptr || w->stopping) {
         std::error_code ignored;
         socket.close(ignored);
-        return detail::no_connection();
+        return;
     }
     if (w->connection_count >= options.max_connections_per_thread) {
         detail::refuse(socket, *w);
-        return detail::no_connection();
+        return;
     }
     std::error_code ec;
     const int fd = socket.release(ec);
     if (ec) {
-        return detail::no_connection();
+        return;
     }
     // The connection's coroutine is its own root: started here, it frees itself when the connection ends
     // (the worker's connection count, not the listener's, tracks it for draining).
     const detail::connection::serve_args args{fd, w};
     detail::connection::serve(args).handle().resume();
-    return detail::no_connection();
+    return;
 }
 
 std::uint16_t server::port() const noexcept {

@@ -231,7 +231,7 @@ struct server::impl {
     asio::ip::tcp protocol = asio::ip::tcp::v4();
 
     /// The listener's connection handler: serves the socket on the accepting worker.
-    task<void> accept(asio::ip::tcp::socket socket);
+    void accept(asio::ip::tcp::socket socket);
     std::atomic<bool> stop_requested{false};
     std::atomic<std::size_t> running_workers{0};
     std::mutex done_mutex;

@@ -15,6 +15,7 @@
 #include "corio/net/listener.hpp"
 #include "corio/net/stream.hpp"
 #include "corio/runtime/runtime.hpp"
+#include "corio/runtime/spawn.hpp"
 
 namespace corio::net {
 
@@ -45,12 +46,21 @@ task<io_result> write_rest(stream_view& s, const char* data, std::size_t size,
     co_return r;
 }
 
-} // namespace
+std::stop_token shutdown_of(const std::stop_token& token) noexcept {
+    return token;
+}
+std::stop_token shutdown_of(const connection_ticket& ticket) noexcept {
+    return ticket.shutdown_token();
+}
 
-task<void> echo_connection(asio::ip::tcp::socket socket, std::chrono::milliseconds idle_timeout,
-                           std::stop_token shutdown) {
+/// The echo loop, as a task (echo_connection) or as a coroutine that is its own root (the server's: a
+/// detached_task holding the listener's ticket, so an idle connection is this one frame). `lifetime` is the
+/// shutdown token, or the ticket that carries it.
+template <class Coroutine, class Lifetime>
+Coroutine echo_loop(asio::ip::tcp::socket socket, std::chrono::milliseconds idle_timeout, Lifetime lifetime) {
     stream_view s(socket);
-    const std::stop_callback<stop_reading> on_shutdown(std::move(shutdown), stop_reading{s.native_handle()});
+    const std::stop_callback<stop_reading> on_shutdown(shutdown_of(lifetime),
+                                                       stop_reading{s.native_handle()});
     for (;;) {
         io_result ready = co_await s.async_wait_readable(idle_timeout);
         if (ready.error) {
@@ -79,13 +89,24 @@ task<void> echo_connection(asio::ip::tcp::socket socket, std::chrono::millisecon
     }
 }
 
+using echo_session = corio::detail::detached_task;
+
+} // namespace
+
+task<void> echo_connection(asio::ip::tcp::socket socket, std::chrono::milliseconds idle_timeout,
+                           std::stop_token shutdown) {
+    return echo_loop<task<void>>(std::move(socket), idle_timeout, std::move(shutdown));
+}
+
 std::size_t echo_connection_frame_size() {
     // Allocate one frame on a fresh thread (empty frame cache) and see what the cache holds once it is freed.
     std::size_t size = 0;
     std::thread([&size] {
         asio::io_context io;
         {
-            task<void> t = echo_connection(asio::ip::tcp::socket(io), std::chrono::milliseconds(0), {});
+            const echo_session session = echo_loop<echo_session>(
+                asio::ip::tcp::socket(io), std::chrono::milliseconds(0), connection_ticket{});
+            session.handle().destroy(); // never started
         }
         size = corio::detail::frame_allocator::cached_bytes();
         corio::detail::frame_allocator::trim();
@@ -101,9 +122,9 @@ int run_echo_server(const echo_server_options& options, std::stop_token stop) {
     listener l(rt, lo);
     spdlog::debug("corio echo: connection coroutine frame {} bytes", echo_connection_frame_size());
     const std::chrono::milliseconds idle = options.idle_timeout;
-    const std::stop_token shutdown = l.shutdown_token();
-    l.start(
-        [idle, shutdown](asio::ip::tcp::socket s) { return echo_connection(std::move(s), idle, shutdown); });
+    l.start_detached([idle](asio::ip::tcp::socket s, connection_ticket ticket) {
+        echo_loop<echo_session>(std::move(s), idle, std::move(ticket)).handle().resume();
+    });
     if (options.on_listening) {
         options.on_listening(l.port());
     }

@@ -18,12 +18,10 @@
 
 namespace corio::net {
 
-namespace {
+namespace detail {
 
-using reuse_port_option = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
-
-struct shard {
-    explicit shard(const executor& e) : ex(e), acceptor(asio::any_io_executor(e)) {}
+struct listener_shard {
+    explicit listener_shard(const executor& e) : ex(e), acceptor(asio::any_io_executor(e)) {}
     executor ex;
     asio::ip::tcp::acceptor acceptor;
     // Written only by the shard's thread, read by any.
@@ -32,6 +30,13 @@ struct shard {
     std::atomic<std::size_t> refused{0};
     std::atomic<bool> loop_running{false};
 };
+
+} // namespace detail
+
+namespace {
+
+using reuse_port_option = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+using shard = detail::listener_shard;
 
 // Compares errno values: Asio 1.22's system category maps no errno to std::errc (its
 // default_error_condition is compiled out), so `ec == std::errc::too_many_files_open` is always false.
@@ -46,11 +51,14 @@ bool out_of_resources(const std::error_code& ec) {
 
 } // namespace
 
-struct listener::state {
+namespace detail {
+
+struct listener_state {
     listen_options options;
     std::uint16_t port = 0;
-    std::vector<std::unique_ptr<shard>> shards;
+    std::vector<std::unique_ptr<listener_shard>> shards;
     connection_handler handler;
+    detached_connection_handler detached_handler;
     std::stop_source shutdown;
     std::atomic<bool> stopping{false};
     std::mutex mutex;
@@ -70,6 +78,8 @@ struct listener::state {
         return true;
     }
 };
+
+} // namespace detail
 
 namespace {
 
@@ -117,6 +127,15 @@ connection_root run_connection(std::shared_ptr<listener::state> st, shard* sh, t
 
 void start_connection(const std::shared_ptr<listener::state>& st, shard& sh, asio::ip::tcp::socket socket) {
     sh.active.fetch_add(1, std::memory_order_relaxed);
+    if (st->detached_handler) {
+        connection_ticket ticket(st, &sh);
+        try {
+            st->detached_handler(std::move(socket), std::move(ticket));
+        } catch (...) {
+            log_handler_failure(std::current_exception());
+        }
+        return;
+    }
     task<void> t;
     try {
         t = st->handler(std::move(socket));
@@ -211,6 +230,15 @@ const listen_options& listener::options() const noexcept {
 
 void listener::start(connection_handler handler) {
     state_->handler = std::move(handler);
+    start_accepting();
+}
+
+void listener::start_detached(detached_connection_handler handler) {
+    state_->detached_handler = std::move(handler);
+    start_accepting();
+}
+
+void listener::start_accepting() {
     for (auto& sh : state_->shards) {
         sh->loop_running.store(true, std::memory_order_release);
         spawn(sh->ex, accept_loop(state_, sh.get()));
@@ -263,6 +291,35 @@ std::size_t listener::refused_connections() const noexcept {
 
 std::stop_token listener::shutdown_token() const noexcept {
     return state_->shutdown.get_token();
+}
+
+// connection_ticket ----------------------------------------------------------------------------------------
+
+connection_ticket::connection_ticket(connection_ticket&& other) noexcept
+    : state_(std::move(other.state_)), shard_(std::exchange(other.shard_, nullptr)) {}
+
+connection_ticket& connection_ticket::operator=(connection_ticket&& other) noexcept {
+    if (this != &other) {
+        release();
+        state_ = std::move(other.state_);
+        shard_ = std::exchange(other.shard_, nullptr);
+    }
+    return *this;
+}
+
+connection_ticket::~connection_ticket() {
+    release();
+}
+
+void connection_ticket::release() noexcept {
+    if (shard_ != nullptr) {
+        connection_finished(*state_, *std::exchange(shard_, nullptr));
+        state_.reset();
+    }
+}
+
+std::stop_token connection_ticket::shutdown_token() const noexcept {
+    return state_ ? state_->shutdown.get_token() : std::stop_token{};
 }
 
 } // namespace corio::net

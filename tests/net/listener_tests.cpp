@@ -8,10 +8,13 @@
 #include <mutex>
 #include <set>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "corio/net/stream.hpp"
+#include "corio/runtime/spawn.hpp"
 #include "net_test_support.hpp"
 
 namespace {
@@ -163,4 +166,64 @@ TEST_CASE("stop_accepting closes the acceptors, stops the shutdown token and dra
     std::error_code ec;
     probe.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), l.port()), ec);
     CHECK(ec); // refused: nothing listens any more
+}
+
+namespace {
+
+/// Owns its connection and its ticket: a coroutine that is its own root (like the echo server's).
+corio::detail::detached_task hold_with_ticket(asio::ip::tcp::socket s, corio::net::connection_ticket ticket,
+                                              std::atomic<bool>* saw_shutdown) {
+    corio::net::stream st(std::move(s));
+    char buf[64];
+    for (;;) {
+        const corio::net::io_result r = co_await st.async_read_some(buf, 20s);
+        if (r.error) {
+            break;
+        }
+        const std::string_view got(buf, r.bytes);
+        if (got == "shutdown?") {
+            const bool stopped = ticket.shutdown_token().stop_requested();
+            saw_shutdown->store(stopped);
+            co_await st.write_all(stopped ? std::string_view("yes") : std::string_view("no!"), 10s);
+            continue;
+        }
+        co_await st.write_all(got, 10s);
+    }
+}
+
+} // namespace
+
+TEST_CASE("start_detached hands over the connection with a ticket that keeps it counted until destroyed" *
+          doctest::test_suite("concurrent")) {
+    corio::runtime rt(1);
+    std::atomic<bool> saw_shutdown{false};
+    corio::net::listener l(rt, loopback(1));
+    l.start_detached([&saw_shutdown](asio::ip::tcp::socket s, corio::net::connection_ticket ticket) {
+        hold_with_ticket(std::move(s), std::move(ticket), &saw_shutdown).handle().resume();
+    });
+    test::client c(l.port());
+    c.send("a");
+    CHECK(c.receive(1) == "a");
+    CHECK(l.active_connections() == 1);
+    c.send("shutdown?");
+    CHECK(c.receive(3) == "no!");
+    test::client refused(l.port()); // the ticket counts for max_connections_per_thread
+    CHECK(refused.receive_until_closed().empty());
+    CHECK(l.refused_connections() == 1);
+    l.stop_accepting();
+    CHECK_FALSE(l.drain(50ms)); // the ticket is still alive
+    c.send("shutdown?");
+    CHECK(c.receive(3) == "yes"); // the ticket carries the listener's shutdown token
+    CHECK(saw_shutdown.load());
+    c.shutdown_send();
+    CHECK(c.receive_until_closed().empty());
+    CHECK(l.drain(20s)); // the frame ended, and with it the ticket
+    CHECK(l.active_connections() == 0);
+}
+
+TEST_CASE("an empty connection_ticket counts nothing and its shutdown token never stops") {
+    corio::net::connection_ticket empty;
+    CHECK_FALSE(empty.shutdown_token().stop_possible());
+    corio::net::connection_ticket moved(std::move(empty));
+    CHECK_FALSE(moved.shutdown_token().stop_possible());
 }

@@ -35,8 +35,9 @@ struct echo_server_options {
 task<void> echo_connection(asio::ip::tcp::socket socket, std::chrono::milliseconds idle_timeout,
                            std::stop_token shutdown);
 
-/// The bytes the frame allocator hands out for one echo_connection coroutine frame (its whole per-connection
-/// coroutine state; Asio's per-socket state comes on top).
+/// The bytes the frame allocator hands out for the coroutine frame of one of the server's connections (its
+/// whole per-connection coroutine state: the server runs the echo loop as its own root coroutine, without
+/// echo_connection's task; Asio's per-socket state comes on top).
 std::size_t echo_connection_frame_size();
 
 /// Runs the echo server until `stop` is requested, then stops accepting, lets connections finish what they

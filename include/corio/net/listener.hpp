@@ -16,7 +16,9 @@
 // - Accepted sockets have TCP_NODELAY set.
 // - The handler is invoked on the accepting thread, with the socket, and owns it; its task starts at once
 //   (inline, before the next accept) and runs under no stop token. An exception escaping it is logged
-//   (spdlog warn) and the listener carries on.
+//   (spdlog warn) and the listener carries on. start_detached() hands the connection over instead, with a
+//   connection_ticket that keeps it counted until the handler destroys it: the connection then needs no
+//   wrapper coroutine frame of the listener's.
 // - max_connections_per_thread (0: unlimited): a connection accepted while its thread already serves that
 //   many is closed at once.
 // - Accept errors: when out of file descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) the acceptor logs
@@ -54,6 +56,40 @@ struct listen_options {
 /// Serves one accepted connection: called on the accepting thread, owns the socket.
 using connection_handler = std::function<task<void>(asio::ip::tcp::socket)>;
 
+namespace detail {
+struct listener_state;
+struct listener_shard;
+} // namespace detail
+
+/// Counts a connection as active (for listener::drain() and max_connections_per_thread) until it is
+/// destroyed; move-only. Destroy it on the thread that accepted the connection.
+class connection_ticket {
+public:
+    connection_ticket() noexcept = default;
+    connection_ticket(connection_ticket&& other) noexcept;
+    connection_ticket& operator=(connection_ticket&& other) noexcept;
+    connection_ticket(const connection_ticket&) = delete;
+    connection_ticket& operator=(const connection_ticket&) = delete;
+    ~connection_ticket();
+
+    /// Stopped when the listener's stop_accepting() is called (a token that never stops for an empty ticket).
+    std::stop_token shutdown_token() const noexcept;
+
+    /// For the listener (detail).
+    connection_ticket(std::shared_ptr<detail::listener_state> state, detail::listener_shard* shard) noexcept
+        : state_(std::move(state)), shard_(shard) {}
+
+private:
+    void release() noexcept;
+    std::shared_ptr<detail::listener_state> state_;
+    detail::listener_shard* shard_ = nullptr;
+};
+
+/// Takes over one accepted connection (called on the accepting thread): starts whatever serves it, typically
+/// a coroutine that is its own root (no wrapper frame, so an idle connection costs only that frame), and
+/// keeps the ticket until the connection is done. Nothing is logged for it: it handles its own failures.
+using detached_connection_handler = std::function<void(asio::ip::tcp::socket, connection_ticket)>;
+
 class listener {
 public:
     /// Opens and binds the acceptors (they accept only after start()).
@@ -68,8 +104,11 @@ public:
     std::uint16_t port() const noexcept;
     const listen_options& options() const noexcept;
 
-    /// Starts accepting on every acceptor, calling `handler` for each connection. Call once.
+    /// Starts accepting on every acceptor, calling `handler` for each connection. Call once (this or
+    /// start_detached).
     void start(connection_handler handler);
+    /// The same, for handlers that take over the connection and its ticket (see detached_connection_handler).
+    void start_detached(detached_connection_handler handler);
 
     /// Closes the acceptors and stops shutdown_token(). Thread-safe, idempotent.
     void stop_accepting();
@@ -87,9 +126,10 @@ public:
     /// Stopped when stop_accepting() is called.
     std::stop_token shutdown_token() const noexcept;
 
-    struct state; // shared with the accept loops and connections (detail)
+    using state = detail::listener_state; // shared with the accept loops and connections (detail)
 
 private:
+    void start_accepting();
     std::shared_ptr<state> state_;
 };
 

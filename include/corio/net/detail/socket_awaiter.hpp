@@ -4,8 +4,8 @@
 // coroutine, with an optional deadline from the io_context's deadline_wheel.
 //
 // - Fast path (no deadline, the coroutine's stop token cannot stop): no cancellation slot, no allocation
-//   beyond Asio's recycled per-operation state; the result is stored in this awaiter (in the coroutine
-//   frame).
+//   beyond Asio's per-operation state (from an exact-size per-thread cache: op_allocator.hpp); the result
+//   is stored in this awaiter (in the coroutine frame).
 // - With a deadline: the handler gets the side's cancellation slot; on expiry the wheel emits terminal
 //   cancellation and the result is std::errc::timed_out.
 // - With a stop token that can stop: stop requests reach the operation through corio's op_cancellation bridge
@@ -29,6 +29,7 @@
 
 #include "corio/detail/promise_base.hpp"
 #include "corio/net/detail/deadline_wheel.hpp"
+#include "corio/runtime/detail/op_allocator.hpp"
 #include "corio/runtime/executor.hpp"
 
 namespace corio::net {
@@ -116,6 +117,9 @@ private:
         void operator()(const std::error_code& ec, std::size_t n) const { self->complete(ec, n); }
         using cancellation_slot_type = asio::cancellation_slot;
         cancellation_slot_type get_cancellation_slot() const noexcept { return self->slot(); }
+        // Exact-size operation state: an idle connection's pending wait holds only its own few bytes.
+        using allocator_type = corio::detail::op_allocator<void>;
+        allocator_type get_allocator() const noexcept { return {}; }
     };
 
     asio::cancellation_slot slot() noexcept {
