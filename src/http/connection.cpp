@@ -2,9 +2,11 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,7 +24,6 @@
 #include "corio/http/date_cache.hpp"
 #include "corio/http/serializer.hpp"
 #include "corio/http/uri.hpp"
-#include "corio/runtime/detail/op_allocator.hpp"
 #include "respond.hpp"
 #include "server_internal.hpp"
 
@@ -30,38 +31,25 @@ namespace corio::http::detail {
 
 namespace {
 
+/// The peer's address as text, "-" when unknown.
+std::string peer_address(int fd) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof(ss);
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+        return "-";
+    }
+    char text[INET6_ADDRSTRLEN] = "-";
+    if (ss.ss_family == AF_INET) {
+        ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, text, sizeof(text));
+    } else if (ss.ss_family == AF_INET6) {
+        ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, text, sizeof(text));
+    }
+    return text;
+}
+
 constexpr std::size_t flush_threshold = 64 * 1024;
 constexpr std::chrono::milliseconds linger_timeout{2000};
 constexpr std::size_t linger_max_bytes = 1 << 20;
-
-using corio::detail::op_allocator;
-
-/// Awaits readiness of the socket (no speculative I/O; the caller reads or writes itself).
-class wait_op {
-public:
-    wait_op(socket_type& s, asio::socket_base::wait_type type) noexcept : socket_(s), type_(type) {}
-    bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h) {
-        waiter_ = h;
-        socket_.async_wait(type_, completion{this});
-    }
-    std::error_code await_resume() const noexcept { return ec_; }
-
-private:
-    struct completion {
-        wait_op* self;
-        using allocator_type = op_allocator<void>;
-        allocator_type get_allocator() const noexcept { return {}; }
-        void operator()(const std::error_code& ec) const {
-            self->ec_ = ec;
-            self->waiter_.resume();
-        }
-    };
-    socket_type& socket_;
-    asio::socket_base::wait_type type_;
-    std::error_code ec_{};
-    std::coroutine_handle<> waiter_{};
-};
 
 } // namespace
 
@@ -83,29 +71,49 @@ public:
         return false;
     }
     void await_suspend(std::coroutine_handle<> h) {
+        // input_ is idle: the socket was drained (a short read), so its next input raises an edge in the
+        // input set.
         connection& c = connection_;
         c.handle_ = h;
-        if (c.input_ == connection::input_state::idle) {
-            // The socket was drained (a short read), so its next input raises an edge in the input set.
-            c.input_ = connection::input_state::waiting;
-            c.w_.arm_input_set();
-            return;
-        }
-        c.socket_.async_wait(asio::socket_base::wait_read, completion{&c});
+        c.input_ = connection::input_state::waiting;
+        c.w_.arm_input_set();
     }
     void await_resume() const noexcept {}
 
 private:
-    struct completion {
-        connection* c;
-        using allocator_type = op_allocator<void>;
-        allocator_type get_allocator() const noexcept { return {}; }
-        void operator()(const std::error_code& ec) const {
-            c->wait_failed_ = static_cast<bool>(ec);
-            c->handle_.resume();
-        }
-    };
     connection& connection_;
+};
+
+/// Awaits, inside on_readable() (whose handle occupies the connection's handle slot), the socket becoming
+/// writable after a send met a full buffer, or readable again while lingering: through the worker's input
+/// set, like input_wait, so no system call. Resumes with false when the wait failed (a sweep wake: timeout
+/// or stop).
+class socket_wait {
+public:
+    socket_wait(connection& c, connection::wait_kind kind) noexcept : connection_(c), kind_(kind) {}
+    bool await_ready() const noexcept {
+        if (kind_ != connection::wait_kind::read) {
+            return false; // the send that met a full buffer just happened: only a later edge tells
+        }
+        connection& c = connection_;
+        if (c.input_ == connection::input_state::event_pending) {
+            c.input_ = connection::input_state::idle;
+            return true;
+        }
+        return c.input_ == connection::input_state::hangup;
+    }
+    void await_suspend(std::coroutine_handle<> h) {
+        connection& c = connection_;
+        c.waiter_ = h;
+        c.wait_kind_ = kind_;
+        c.wait_failed_ = false;
+        c.w_.arm_input_set();
+    }
+    bool await_resume() const noexcept { return !connection_.wait_failed_; }
+
+private:
+    connection& connection_;
+    connection::wait_kind kind_;
 };
 
 /// Runs connection::on_readable() as serve()'s child without a task object in serve()'s frame (every byte
@@ -170,20 +178,16 @@ private:
 
 // ---------------------------------------------------------------------------------------------------------
 
-connection::connection(int fd, worker_state& w) : socket_(w.ex), w_(w) {
-    std::error_code ec;
-    socket_.assign(w.srv.protocol, fd, ec);
-    if (ec) {
-        ::close(fd);
-    } else {
-        socket_.native_non_blocking(true, ec);
-        if (w.input_set >= 0) {
-            epoll_event ev{};
-            ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
-            ev.data.ptr = this;
-            if (::epoll_ctl(w.input_set, EPOLL_CTL_ADD, fd, &ev) == 0) {
-                input_ = input_state::idle;
-            }
+connection::connection(int fd, worker_state& w) : fd_(fd), w_(w) {
+    // The socket lives only in the worker's input set (not in Asio's reactor): readable and writable edges
+    // both come from there.
+    int on = 1;
+    if (::ioctl(fd, FIONBIO, &on) == 0) {
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+        ev.data.ptr = this;
+        if (::epoll_ctl(w.input_set, EPOLL_CTL_ADD, fd, &ev) == 0) {
+            input_ = input_state::idle;
         }
     }
     link_before(w_.connections);
@@ -194,8 +198,7 @@ connection::connection(int fd, worker_state& w) : socket_(w.ex), w_(w) {
 connection::~connection() {
     release();
     unlink();
-    std::error_code ignored;
-    socket_.close(ignored);
+    ::close(fd_); // also takes it out of the input set
     --w_.connection_count;
     w_.open_connections.fetch_sub(1, std::memory_order_relaxed);
     w_.connection_closed();
@@ -203,21 +206,27 @@ connection::~connection() {
 
 void connection::wake(wake_reason why) noexcept {
     wake_ = why;
+    // End the wait as failed, resumed from the event loop (not from inside the sweeper's walk over the
+    // connections). The state change first: an input event arriving meanwhile no longer resumes it.
     if (input_ == input_state::waiting) {
-        // Waiting in the input set: end the wait as failed, resumed from the event loop (not from inside
-        // the sweeper's walk over the connections).
         input_ = input_state::idle;
         wait_failed_ = true;
         try {
             asio::post(w_.ex, [h = handle_] { h.resume(); });
         } catch (...) {
-            // no memory: the idle timeout will come again
-            input_ = input_state::waiting;
+            input_ = input_state::waiting; // no memory: the sweeper comes again
         }
         return;
     }
-    std::error_code ignored;
-    socket_.cancel(ignored);
+    if (wait_kind_ != wait_kind::none) {
+        const wait_kind kind = std::exchange(wait_kind_, wait_kind::none);
+        wait_failed_ = true;
+        try {
+            asio::post(w_.ex, [h = waiter_] { h.resume(); });
+        } catch (...) {
+            wait_kind_ = kind;
+        }
+    }
 }
 
 void connection::on_input_event(std::uint32_t events) noexcept {
@@ -227,12 +236,35 @@ void connection::on_input_event(std::uint32_t events) noexcept {
     }
     if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
         input_ = input_state::hangup;
-    } else if (before != input_state::hangup) {
+    } else if ((events & EPOLLIN) != 0 && before != input_state::hangup) {
         input_ = before == input_state::waiting ? input_state::idle : input_state::event_pending;
     }
     if (before == input_state::waiting) {
-        wait_failed_ = false;
-        handle_.resume();
+        if (input_ != input_state::waiting) {
+            wait_failed_ = false;
+            handle_.resume();
+        }
+        return;
+    }
+    bool ready = false;
+    switch (wait_kind_) {
+    case wait_kind::write:
+        ready = (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0;
+        break;
+    case wait_kind::read:
+        if (input_ == input_state::event_pending) {
+            input_ = input_state::idle;
+            ready = true;
+        } else {
+            ready = input_ == input_state::hangup;
+        }
+        break;
+    case wait_kind::none:
+        break;
+    }
+    if (ready) {
+        wait_kind_ = wait_kind::none;
+        waiter_.resume();
     }
 }
 
@@ -290,6 +322,9 @@ corio::detail::detached_task connection::serve(const serve_args& args) {
     // Only this frame lives while the connection is idle: reading and answering happen in on_readable(),
     // whose frame exists only while it runs. `args` is read before the first suspension only.
     connection c(args.fd, *args.worker);
+    if (c.input_ == connection::input_state::unregistered) {
+        co_return; // the socket could not join the input set: close it
+    }
     // The loop's state lives in `c` (its padding), not in locals: GCC gives every local a frame slot.
     for (;;) {
         if (!c.must_read_) {
@@ -662,11 +697,11 @@ task<bool> connection::wait_writable() {
     deadline_ = w_.now + w_.srv.options.write_timeout;
     wake_ = wake_reason::none;
     waiting_ = true;
-    const std::error_code ec = co_await wait_op(socket_, asio::socket_base::wait_write);
+    const bool ready = co_await socket_wait(*this, wait_kind::write);
     waiting_ = false;
     phase_ = saved;
     yielded_ = true;
-    co_return !ec;
+    co_return ready;
 }
 
 task<bool> connection::send_file(int file, std::uint64_t offset, std::uint64_t length) {
@@ -713,9 +748,9 @@ task<void> connection::linger_close() {
             continue;
         }
         waiting_ = true;
-        const std::error_code ec = co_await wait_op(socket_, asio::socket_base::wait_read);
+        const bool ready = co_await socket_wait(*this, wait_kind::read);
         waiting_ = false;
-        if (ec) {
+        if (!ready) {
             co_return;
         }
     }
@@ -739,12 +774,10 @@ void connection::log_access(const response& r, std::uint64_t bytes) {
         return;
     }
     const http::request& req = ex_->parser.request();
-    std::error_code ec;
-    const asio::ip::tcp::endpoint peer = socket_.remote_endpoint(ec);
+    const std::string peer = peer_address(fd());
     const std::string_view referer = req.value_of("Referer");
     const std::string_view agent = req.value_of("User-Agent");
-    log->info("{} \"{} {} HTTP/{}.{}\" {} {} \"{}\" \"{}\"",
-              ec ? std::string("-") : peer.address().to_string(), req.method, req.target, req.version_major,
+    log->info("{} \"{} {} HTTP/{}.{}\" {} {} \"{}\" \"{}\"", peer, req.method, req.target, req.version_major,
               req.version_minor, to_int(r.status()), bytes, referer.empty() ? "-" : referer,
               agent.empty() ? "-" : agent);
 }

@@ -91,13 +91,15 @@ task<void> sweep_loop(worker_state& w) {
 worker_state::worker_state(server::impl& s, const executor& e)
     : srv(s), ex(e), sweep_timer(asio::any_io_executor(e)), input_set_watch(e) {
     input_set = ::epoll_create1(EPOLL_CLOEXEC);
-    if (input_set >= 0) {
-        std::error_code ec;
-        input_set_watch.assign(input_set, ec);
-        if (ec) {
-            ::close(input_set);
-            input_set = -1;
-        }
+    if (input_set < 0) {
+        throw std::system_error(errno, std::system_category(), "http: epoll_create1");
+    }
+    std::error_code ec;
+    input_set_watch.assign(input_set, ec);
+    if (ec) {
+        ::close(input_set);
+        input_set = -1;
+        throw std::system_error(ec, "http: watching the input set");
     }
 }
 

@@ -81,9 +81,6 @@ class worker_state;
 enum class conn_phase : std::uint8_t { idle, head, body, handler, write, linger };
 enum class wake_reason : std::uint8_t { none, timeout, stop };
 
-/// A TCP socket bound to a worker's io_context executor (smaller than one with any_io_executor).
-using socket_type = asio::basic_stream_socket<asio::ip::tcp, executor>;
-
 /// One HTTP connection. Lives in the frame of its serving coroutine, on its worker's thread.
 class connection : public list_node {
 public:
@@ -118,7 +115,7 @@ public:
 private:
     enum class step : std::uint8_t { need_more, close, close_linger };
 
-    int fd() noexcept { return socket_.native_handle(); }
+    int fd() const noexcept { return fd_; }
     void acquire();
     void release() noexcept;
     void save_pending();
@@ -127,6 +124,7 @@ private:
     bool prepare_wait();
     bool finish_wait() noexcept;
     friend class input_wait;
+    friend class socket_wait;
     friend class readable_step;
     task<void> on_readable();
     task<step> process();
@@ -142,7 +140,7 @@ private:
     void send_canned(http::status s) noexcept;
     void log_access(const response& r, std::uint64_t bytes);
 
-    socket_type socket_;
+    int fd_;
     worker_state& w_;
     exchange* ex_ = nullptr;
     std::unique_ptr<std::string> pending_; // a partly received head while no exchange is held
@@ -152,7 +150,7 @@ private:
     wake_reason wake_ = wake_reason::none;
     bool waiting_ = false;
     bool yielded_ = false;     // the coroutine went back to the event loop since the last read
-    bool wait_failed_ = false; // the last input wait ended in an error (input_wait's result)
+    bool wait_failed_ = false; // the last wait ended in an error (a sweep wake: timeout or stop)
     // Where the connection stands with the worker's input set (worker_state::input_set).
     // hangup: the peer closed or the socket failed; sticky, every later wait returns at once (a short read
     // does not drain a socket whose end of stream is pending: no further edge would come).
@@ -162,6 +160,14 @@ private:
     bool closing_ = false;  // on_readable() decided that the connection ends
     // serve() while it waits for input; on_readable() while it runs (see readable_step)
     std::coroutine_handle<> handle_{};
+
+public:
+    /// What a coroutine inside on_readable() waits for (socket_wait), if anything.
+    enum class wait_kind : std::uint8_t { none, read, write };
+
+private:
+    wait_kind wait_kind_ = wait_kind::none;
+    std::coroutine_handle<> waiter_{}; // the coroutine in a socket_wait
 };
 
 /// One worker's server state; touched only on that worker's thread (except where noted).
@@ -185,9 +191,10 @@ public:
     std::string canned;
     std::vector<header> fields; // serialization scratch
 
-    // Input readiness without a system call per wait: every connection's socket is in this edge-triggered
-    // epoll set once; the set's own descriptor is watched through Asio (one wait per batch of events).
-    // Asio's socket wait would instead re-arm the descriptor with epoll_ctl on every wait.
+    // The worker's own readiness set: every connection's socket is in this edge-triggered epoll set (and only
+    // there, not in Asio's reactor), for input and output. The set's own descriptor is watched through Asio:
+    // one wait per batch of events, where a wait per socket through Asio would re-arm it with epoll_ctl every
+    // time, and a socket in both sets would report every event twice.
     int input_set = -1;
     asio::posix::basic_stream_descriptor<executor> input_set_watch;
     bool input_set_armed = false;
