@@ -585,14 +585,15 @@ task<bool> connection::respond() {
     phase_ = conn_phase::handler;
     x.ctx.stream().reset();
     bool failed = false;
+    response r; // in this frame, which lives only while the request is answered
     if (x.match.outcome == route_outcome::handler) {
         try {
             inline_start<response> call((*x.match.target)(x.ctx));
-            response r = co_await call;
+            response got = co_await call; // a local first (GCC PR 100611)
             if (call.suspended()) {
                 yielded_ = true;
             }
-            x.resp = std::move(r);
+            r = std::move(got);
         } catch (const std::exception& e) {
             spdlog::error("http handler for {} {} threw: {}", req.method, req.target, e.what());
             failed = true;
@@ -604,17 +605,17 @@ task<bool> connection::respond() {
             if (x.ctx.stream().started()) {
                 co_return false; // the head is out: the only way to signal failure is to cut the body
             }
-            x.resp = response::static_text("Internal Server Error", "text/plain; charset=utf-8",
-                                           http::status::internal_server_error);
+            r = response::static_text("Internal Server Error", "text/plain; charset=utf-8",
+                                      http::status::internal_server_error);
         }
     } else {
-        x.resp = builtin_response(x.match);
+        r = builtin_response(x.match);
     }
     const bool server_closes = w_.stopping || x.close_after || failed;
-    if (x.ctx.stream().started() || x.resp.kind() == body_kind::streamed) {
+    if (x.ctx.stream().started() || r.kind() == body_kind::streamed) {
         if (!x.ctx.stream().started()) {
             // streamed() without streaming: an empty 200 was meant
-            x.resp = response();
+            r = response();
         } else {
             if (!x.ctx.stream().ended()) {
                 co_await stream_end();
@@ -625,30 +626,30 @@ task<bool> connection::respond() {
             co_return req.keep_alive && !server_closes;
         }
     }
-    if (!serialize(x.resp, head_request, server_closes)) {
-        x.resp = response::static_text("Internal Server Error", "text/plain; charset=utf-8",
-                                       http::status::internal_server_error);
-        serialize(x.resp, head_request, true);
+    if (!serialize(r, head_request, server_closes)) {
+        r = response::static_text("Internal Server Error", "text/plain; charset=utf-8",
+                                  http::status::internal_server_error);
+        serialize(r, head_request, true);
         co_return false;
     }
-    if (x.resp.kind() == body_kind::file && !head_request && !status_forbids_body(x.resp.status()) &&
-        x.resp.file_length() > 0) {
+    if (r.kind() == body_kind::file && !head_request && !status_forbids_body(r.status()) &&
+        r.file_length() > 0) {
         if (!try_flush()) {
             const bool ok = co_await flush();
             if (!ok) {
                 co_return false;
             }
         }
-        const bool sent = co_await send_file(x.resp.file_fd(), x.resp.file_offset(), x.resp.file_length());
-        x.resp.close_file();
+        const bool sent = co_await send_file(r.file_fd(), r.file_offset(), r.file_length());
+        r.close_file();
         if (!sent) {
             co_return false;
         }
     }
     if (w_.srv.options.access_log) {
-        log_access(x.resp, x.resp.content_length());
+        log_access(r, r.content_length());
     }
-    x.resp.close_file();
+    r.close_file();
     co_return req.keep_alive && !server_closes;
 }
 

@@ -8,11 +8,8 @@
 
 namespace corio::http {
 
-void unique_fd::reset(int fd) noexcept {
-    if (fd_ >= 0) {
-        ::close(fd_);
-    }
-    fd_ = fd;
+void unique_fd::close_descriptor(int fd) noexcept {
+    ::close(fd);
 }
 
 std::string_view response::content_type() const noexcept {

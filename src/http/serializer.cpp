@@ -1,6 +1,8 @@
 #include "corio/http/serializer.hpp"
 
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 #include <stdexcept>
 
 #include "corio/http/detail/char_class.hpp"
@@ -9,61 +11,134 @@ namespace corio::http {
 
 namespace {
 
-void append_status_line(std::string& out, status s) {
-    const unsigned code = to_int(s);
-    char line[64] = {'H', 'T', 'T', 'P', '/', '1', '.', '1', ' '};
-    line[9] = static_cast<char>('0' + code / 100 % 10);
-    line[10] = static_cast<char>('0' + code / 10 % 10);
-    line[11] = static_cast<char>('0' + code % 10);
-    line[12] = ' ';
-    const std::string_view reason = reason_phrase(s);
-    std::size_t n = 13;
-    for (const char c : reason) {
-        line[n++] = c;
-    }
-    line[n++] = '\r';
-    line[n++] = '\n';
-    out.append(line, n);
+// Field validation runs on every response, so it checks eight bytes at a time and looks at single bytes
+// only when a word holds something suspicious.
+constexpr std::uint64_t ones = 0x0101010101010101ULL;
+constexpr std::uint64_t highs = 0x8080808080808080ULL;
+
+/// True when some byte of `w` is below 0x20 or is 0x7f (DEL).
+constexpr bool has_ctl(std::uint64_t w) noexcept {
+    const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
+    const std::uint64_t x = w ^ (ones * 0x7f);
+    const std::uint64_t del = (x - ones) & ~x & highs;
+    return (below_space | del) != 0;
 }
 
-void append_common(std::string& out, const response_head& head, std::string_view date) {
-    append_status_line(out, head.status);
-    out.append("Server: corio\r\nDate: ");
-    out.append(date);
-    out.append("\r\n");
-    for (const header& h : head.headers) {
-        if (h.name.empty()) {
-            throw std::invalid_argument("corio::http: empty response field name");
+bool valid_value(std::string_view v) noexcept {
+    std::size_t i = 0;
+    for (; i + 8 <= v.size(); i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, v.data() + i, 8);
+        if (has_ctl(w)) {
+            break; // HTAB is allowed: the byte loop decides
         }
-        for (const char c : h.name) {
-            if (!detail::is(c, detail::tchar)) {
-                throw std::invalid_argument("corio::http: invalid response field name");
-            }
+    }
+    for (; i < v.size(); ++i) {
+        if (!detail::is(v[i], detail::field_vchar)) {
+            return false;
         }
-        for (const char c : h.value) {
-            if (!detail::is(c, detail::field_vchar)) {
-                throw std::invalid_argument("corio::http: invalid response field value");
-            }
+    }
+    return true;
+}
+
+bool valid_name(std::string_view n) noexcept {
+    if (n.empty()) {
+        return false;
+    }
+    for (const char c : n) {
+        if (!detail::is(c, detail::tchar)) {
+            return false;
         }
-        out.append(h.name);
-        out.append(": ");
-        out.append(h.value);
-        out.append("\r\n");
+    }
+    return true;
+}
+
+void check_fields(std::span<const header> fields, const char* what_name, const char* what_value) {
+    for (const header& h : fields) {
+        if (!valid_name(h.name)) {
+            throw std::invalid_argument(what_name);
+        }
+        if (!valid_value(h.value)) {
+            throw std::invalid_argument(what_value);
+        }
     }
 }
 
-void append_connection_and_end(std::string& out, connection_header c) {
+constexpr std::string_view server_and_date = "Server: corio\r\nDate: ";
+constexpr std::string_view content_length_name = "Content-Length: ";
+constexpr std::string_view chunked_line = "Transfer-Encoding: chunked\r\n";
+
+std::string_view connection_line(connection_header c) noexcept {
     switch (c) {
-    case connection_header::none:
-        out.append("\r\n");
-        break;
     case connection_header::close:
-        out.append("Connection: close\r\n\r\n");
-        break;
+        return "Connection: close\r\n";
     case connection_header::keep_alive:
-        out.append("Connection: keep-alive\r\n\r\n");
+        return "Connection: keep-alive\r\n";
+    case connection_header::none:
         break;
     }
+    return {};
+}
+
+char* put(char* p, std::string_view s) noexcept {
+    std::memcpy(p, s.data(), s.size());
+    return p + s.size();
+}
+
+/// What ends the head: a Content-Length (`length_digits` non-empty), chunked framing, or neither.
+struct framing {
+    std::string_view length_digits;
+    bool chunked = false;
+};
+
+/// Appends the whole head (and `body`) in one pass: sizes everything first, grows `out` once and writes.
+void append_message(std::string& out, const response_head& head, std::string_view date, framing f,
+                    std::string_view body) {
+    check_fields(head.headers, "corio::http: invalid response field name",
+                 "corio::http: invalid response field value");
+    const unsigned code = to_int(head.status);
+    const std::string_view reason = reason_phrase(head.status);
+    const std::string_view connection = connection_line(head.connection);
+    std::size_t size = 13 + reason.size() + 2 + server_and_date.size() + date.size() + 2;
+    for (const header& h : head.headers) {
+        size += h.name.size() + 2 + h.value.size() + 2;
+    }
+    if (!f.length_digits.empty()) {
+        size += content_length_name.size() + f.length_digits.size() + 2;
+    } else if (f.chunked) {
+        size += chunked_line.size();
+    }
+    size += connection.size() + 2 + body.size();
+
+    const std::size_t start = out.size();
+    out.resize(start + size);
+    char* p = out.data() + start;
+    p = put(p, "HTTP/1.1 ");
+    p[0] = static_cast<char>('0' + code / 100 % 10);
+    p[1] = static_cast<char>('0' + code / 10 % 10);
+    p[2] = static_cast<char>('0' + code % 10);
+    p[3] = ' ';
+    p = put(p + 4, reason);
+    p = put(p, "\r\n");
+    p = put(p, server_and_date);
+    p = put(p, date);
+    p = put(p, "\r\n");
+    for (const header& h : head.headers) {
+        p = put(p, h.name);
+        p = put(p, ": ");
+        p = put(p, h.value);
+        p = put(p, "\r\n");
+    }
+    if (!f.length_digits.empty()) {
+        p = put(p, content_length_name);
+        p = put(p, f.length_digits);
+        p = put(p, "\r\n");
+    } else if (f.chunked) {
+        p = put(p, chunked_line);
+    }
+    p = put(p, connection);
+    p = put(p, "\r\n");
+    put(p, body);
 }
 
 } // namespace
@@ -77,31 +152,35 @@ connection_header connection_for(const request& req, bool server_closes) noexcep
 
 void write_head(std::string& out, const response_head& head, std::string_view date,
                 std::uint64_t content_length) {
-    append_common(out, head, date);
+    char digits[24];
+    framing f;
     if (!status_forbids_body(head.status)) {
-        char digits[24];
         const auto r = std::to_chars(digits, digits + sizeof digits, content_length);
-        out.append("Content-Length: ");
-        out.append(digits, static_cast<std::size_t>(r.ptr - digits));
-        out.append("\r\n");
+        f.length_digits = {digits, static_cast<std::size_t>(r.ptr - digits)};
     }
-    append_connection_and_end(out, head.connection);
+    append_message(out, head, date, f, {});
 }
 
 void write_response(std::string& out, const response_head& head, std::string_view date, std::string_view body,
                     bool head_request) {
-    write_head(out, head, date, body.size());
-    if (!head_request && !status_forbids_body(head.status)) {
-        out.append(body);
+    char digits[24];
+    framing f;
+    if (!status_forbids_body(head.status)) {
+        const auto r = std::to_chars(digits, digits + sizeof digits, body.size());
+        f.length_digits = {digits, static_cast<std::size_t>(r.ptr - digits)};
+        if (head_request) {
+            body = {};
+        }
+    } else {
+        body = {};
     }
+    append_message(out, head, date, f, body);
 }
 
 void write_chunked_head(std::string& out, const response_head& head, std::string_view date) {
-    append_common(out, head, date);
-    if (!status_forbids_body(head.status)) {
-        out.append("Transfer-Encoding: chunked\r\n");
-    }
-    append_connection_and_end(out, head.connection);
+    framing f;
+    f.chunked = !status_forbids_body(head.status);
+    append_message(out, head, date, f, {});
 }
 
 void write_chunk(std::string& out, std::string_view data) {
@@ -117,21 +196,10 @@ void write_chunk(std::string& out, std::string_view data) {
 }
 
 void write_last_chunk(std::string& out, std::span<const header> trailers) {
+    check_fields(trailers, "corio::http: invalid trailer field name",
+                 "corio::http: invalid trailer field value");
     out.append("0\r\n");
     for (const header& h : trailers) {
-        if (h.name.empty()) {
-            throw std::invalid_argument("corio::http: empty trailer field name");
-        }
-        for (const char c : h.name) {
-            if (!detail::is(c, detail::tchar)) {
-                throw std::invalid_argument("corio::http: invalid trailer field name");
-            }
-        }
-        for (const char c : h.value) {
-            if (!detail::is(c, detail::field_vchar)) {
-                throw std::invalid_argument("corio::http: invalid trailer field value");
-            }
-        }
         out.append(h.name);
         out.append(": ");
         out.append(h.value);

@@ -180,7 +180,6 @@ void worker_state::release_exchange(exchange* x) noexcept {
     x->body.clear();
     x->out.clear();
     x->out_start = 0;
-    x->resp = response();
     x->ctx.set_body({});
     if (x->out.capacity() > 1024 * 1024) {
         std::string().swap(x->out);

@@ -53,7 +53,6 @@ struct exchange {
     bool discard_body = false;
     bool close_after = false;
     route_match match;
-    response resp;
     // Streaming state.
     enum class stream_mode : std::uint8_t { chunked, head_only, buffered } mode = stream_mode::chunked;
     response stream_head;

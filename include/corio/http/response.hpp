@@ -38,9 +38,15 @@ public:
     int get() const noexcept { return fd_; }
     explicit operator bool() const noexcept { return fd_ >= 0; }
     int release() noexcept { return std::exchange(fd_, -1); }
-    void reset(int fd = -1) noexcept;
+    void reset(int fd = -1) noexcept {
+        if (fd_ >= 0) {
+            close_descriptor(fd_); // out of line: the common case (nothing open) stays inline
+        }
+        fd_ = fd;
+    }
 
 private:
+    static void close_descriptor(int fd) noexcept;
     int fd_ = -1;
 };
 
