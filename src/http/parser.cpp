@@ -1,9 +1,22 @@
 #include "corio/http/parser.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "corio/http/detail/char_class.hpp"
+
+// The hot helpers are inlined into parse_head (the common path) as well as used by the state machine.
+#if defined(__GNUC__)
+#define CORIO_HTTP_INLINE [[gnu::always_inline]] inline
+#else
+#define CORIO_HTTP_INLINE inline
+#endif
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define CORIO_HTTP_SSE2 1
+#endif
 
 namespace corio::http {
 
@@ -31,21 +44,93 @@ inline std::size_t skip_class(const char* s, std::size_t i, std::size_t end, cha
     return i;
 }
 
-// Field values are the bulk of a head: check 8 bytes at a time for the bytes that stop a value
-// (CTL other than HTAB, DEL), then fall back to the table for the block that holds one.
+constexpr std::uint64_t ones = 0x0101010101010101ULL;
+constexpr std::uint64_t highs = 0x8080808080808080ULL;
+
+// Eight bytes with the first one in the lowest position, so the lowest flagged byte is the first in memory.
+inline std::uint64_t load8(const char* s) noexcept {
+    std::uint64_t w;
+    std::memcpy(&w, s, 8);
+    if constexpr (std::endian::native == std::endian::big) {
+        w = __builtin_bswap64(w);
+    }
+    return w;
+}
+
+// The high bit of each byte of `w` below `n` (n <= 0x80). A borrow can flag bytes above a flagged one, never
+// below it, so the lowest flagged byte is exact; that is all the scanners below use.
+constexpr std::uint64_t bytes_below(std::uint64_t w, std::uint64_t n) noexcept {
+    return (w - ones * n) & ~w & highs;
+}
+
+// The high bit of each byte of `w` equal to `c`; exact for the lowest one, as above.
+constexpr std::uint64_t bytes_equal(std::uint64_t w, std::uint64_t c) noexcept {
+    const std::uint64_t x = w ^ (ones * c);
+    return (x - ones) & ~x & highs;
+}
+
+inline std::size_t first_flagged(std::uint64_t flags) noexcept {
+    return static_cast<std::size_t>(std::countr_zero(flags)) / 8;
+}
+
+#ifdef CORIO_HTTP_SSE2
+// 16 bytes at a time where SSE2 is there (every x86-64): each helper returns a bit per byte that passes.
+inline __m128i load16(const char* s) noexcept {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+}
+
+inline unsigned bits(__m128i passes) noexcept {
+    return static_cast<unsigned>(_mm_movemask_epi8(passes));
+}
+
+// Bytes in [lo, lo + span] (unsigned).
+inline __m128i in_range16(__m128i x, char lo, char span) noexcept {
+    const __m128i t = _mm_sub_epi8(x, _mm_set1_epi8(lo));
+    return _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(span)), t);
+}
+
+// Field-value bytes other than HTAB: not below 0x20 (unsigned), not DEL.
+inline unsigned value_bytes16(__m128i x) noexcept {
+    const __m128i from_space = _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8(0x20)), x);
+    return bits(_mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)), from_space));
+}
+
+// Letters ('A'-'Z' folded onto 'a'-'z' by OR 0x20) and '-': what field names are nearly always made of.
+inline __m128i letters_dash16(__m128i x) noexcept {
+    const __m128i letter = in_range16(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 25);
+    return _mm_or_si128(letter, _mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
+}
+#endif
+
+// Field values are the bulk of a head: 8 bytes at a time, stopping exactly at the first CTL or DEL; HTAB is
+// the one such byte a value may hold, so the scan goes on after it. The table handles the last few bytes.
 inline std::size_t skip_field_value(const char* s, std::size_t i, std::size_t end) noexcept {
-    constexpr std::uint64_t ones = 0x0101010101010101ULL;
-    constexpr std::uint64_t highs = 0x8080808080808080ULL;
-    while (end - i >= 8) {
-        std::uint64_t w;
-        std::memcpy(&w, s + i, 8);
-        // A byte < 0x20 or == 0x7f makes its high bit of `bad` set (no false negatives; the table decides).
-        const std::uint64_t below_space = (w - ones * 0x20) & ~w;
-        const std::uint64_t del = ((w ^ (ones * 0x7f)) - ones) & ~(w ^ (ones * 0x7f));
-        if (((below_space | del) & highs) != 0) {
-            break;
+#ifdef CORIO_HTTP_SSE2
+    while (end - i >= 16) {
+        const unsigned stop = ~value_bytes16(load16(s + i)) & 0xffffU;
+        if (stop == 0) {
+            i += 16;
+            continue;
         }
-        i += 8;
+        i += static_cast<std::size_t>(std::countr_zero(stop));
+        if (s[i] != '\t') {
+            return i;
+        }
+        ++i;
+    }
+#endif
+    while (end - i >= 8) {
+        const std::uint64_t w = load8(s + i);
+        const std::uint64_t stop = bytes_below(w, 0x20) | bytes_equal(w, 0x7f);
+        if (stop == 0) {
+            i += 8;
+            continue;
+        }
+        i += first_flagged(stop);
+        if (s[i] != '\t') {
+            return i;
+        }
+        ++i;
     }
     return skip_class(s, i, end, detail::field_vchar);
 }
@@ -66,50 +151,141 @@ inline bool iequals_literal(std::string_view a, const char (&lower)[N]) noexcept
     return true;
 }
 
-// Request-target bytes are VCHAR (0x21-0x7e): 8 at a time, the table for the block that ends the run.
-inline std::size_t skip_target(const char* s, std::size_t i, std::size_t end) noexcept {
-    constexpr std::uint64_t ones = 0x0101010101010101ULL;
-    constexpr std::uint64_t highs = 0x8080808080808080ULL;
+// Whether the N - 1 bytes at `s`, all tchar, spell the lower-case literal (letters and '-') in any case.
+// Among tchars, OR 0x20 maps only 'A'-'Z' to 'a'-'z' and leaves '-' alone, so whole words compare at once.
+template <std::size_t N>
+inline bool name_equals(const char* s, const char (&lower)[N]) noexcept {
+    constexpr std::size_t n = N - 1;
+    static_assert(n >= 4);
+    const auto word = [](const char* p) {
+        if constexpr (n >= 8) {
+            return load8(p) | (ones * 0x20);
+        } else {
+            std::uint32_t w;
+            std::memcpy(&w, p, 4);
+            return w | 0x20202020U;
+        }
+    };
+    constexpr std::size_t step = n >= 8 ? 8 : 4;
+    std::size_t k = 0;
+    for (; k + step <= n; k += step) {
+        if (word(s + k) != word(lower + k)) {
+            return false;
+        }
+    }
+    return k == n || word(s + n - step) == word(lower + n - step);
+}
+
+// The high bit of each byte of `w` in [lo, hi] (lo, hi < 0x80), exact for every byte: unlike the two above,
+// these masks are negated, so a false positive would let a bad byte through.
+constexpr std::uint64_t bytes_in(std::uint64_t w, std::uint64_t lo, std::uint64_t hi) noexcept {
+    const std::uint64_t low7 = w & ~highs; // no carry between bytes below
+    const std::uint64_t at_least_lo = low7 + ones * (0x80 - lo);
+    const std::uint64_t above_hi = low7 + ones * (0x7f - hi);
+    return at_least_lo & ~above_hi & ~w & highs;
+}
+
+constexpr std::uint64_t bytes_are(std::uint64_t w, std::uint64_t c) noexcept {
+    return bytes_in(w, c, c);
+}
+
+// ASCII letters; OR 0x20 maps exactly 'A'-'Z' onto 'a'-'z' and keeps the high bit.
+constexpr std::uint64_t letters(std::uint64_t w) noexcept {
+    return bytes_in(w | (ones * 0x20), 'a', 'z');
+}
+
+// Index of the first non-tchar byte at or after `i`. Names are nearly always letters and '-': 8 such bytes
+// at a time, then the table from the first other byte on (usually the colon, which ends the name).
+inline std::size_t skip_name(const char* s, std::size_t i, std::size_t end) noexcept {
+#ifdef CORIO_HTTP_SSE2
+    while (end - i >= 16) {
+        const unsigned other = ~bits(letters_dash16(load16(s + i))) & 0xffffU;
+        if (other != 0) {
+            return skip_class(s, i + static_cast<std::size_t>(std::countr_zero(other)), end, detail::tchar);
+        }
+        i += 16;
+    }
+#endif
     while (end - i >= 8) {
-        std::uint64_t w;
-        std::memcpy(&w, s + i, 8);
-        const std::uint64_t below = (w - ones * 0x21) & ~w;
-        const std::uint64_t del = ((w ^ (ones * 0x7f)) - ones) & ~(w ^ (ones * 0x7f));
-        if (((below | del | w) & highs) != 0) {
+        const std::uint64_t w = load8(s + i);
+        const std::uint64_t other = ~(letters(w) | bytes_are(w, '-')) & highs;
+        if (other != 0) {
+            i += first_flagged(other);
             break;
         }
         i += 8;
     }
-    return skip_class(s, i, end, detail::target_char);
+    return skip_class(s, i, end, detail::tchar);
 }
 
-enum class special : std::uint8_t {
-    other,
-    host,
-    content_length,
-    transfer_encoding,
-    connection,
-    upgrade,
-    expect
-};
-
-special classify(std::string_view name) noexcept {
-    switch (name.size()) {
-    case 4:
-        return iequals_literal(name, "host") ? special::host : special::other;
-    case 6:
-        return iequals_literal(name, "expect") ? special::expect : special::other;
-    case 7:
-        return iequals_literal(name, "upgrade") ? special::upgrade : special::other;
-    case 10:
-        return iequals_literal(name, "connection") ? special::connection : special::other;
-    case 14:
-        return iequals_literal(name, "content-length") ? special::content_length : special::other;
-    case 17:
-        return iequals_literal(name, "transfer-encoding") ? special::transfer_encoding : special::other;
-    default:
-        return special::other;
+// Whether every byte of s[begin, end) is a host_char. Host names and addresses are letters, digits, '.',
+// ':' and '-': with SSE2 those pass 16 at a time, in blocks that end at `end` and may reach back before
+// `begin` (the bytes from s[0] on are all there) with those bytes masked off. The table decides otherwise.
+inline bool valid_host(const char* s, std::size_t begin, std::size_t end) noexcept {
+#ifdef CORIO_HTTP_SSE2
+    if (end >= 16) {
+        const auto common = [s](std::size_t from) {
+            const __m128i x = load16(s + from);
+            return bits(_mm_or_si128(_mm_or_si128(letters_dash16(x), in_range16(x, '0', ':' - '0')),
+                                     _mm_cmpeq_epi8(x, _mm_set1_epi8('.'))));
+        };
+        std::size_t stop = end;
+        while (stop - begin > 16 && common(stop - 16) == 0xffffU) {
+            stop -= 16;
+        }
+        if (stop - begin <= 16) {
+            // The last (often only) block: the 16 bytes before `stop`, of which the last stop - begin count.
+            const std::size_t from = stop >= 16 ? stop - 16 : 0;
+            const unsigned wanted = ((0xffffU << (16 - (stop - begin))) & 0xffffU) >> (16 - (stop - from));
+            if ((common(from) & wanted) == wanted) {
+                return true;
+            }
+        }
     }
+#endif
+    const auto cls = [s](std::size_t k) {
+        return detail::char_classes[static_cast<unsigned char>(s[k])];
+    };
+    std::size_t k = begin;
+    // The classes of 4 bytes ANDed, one branch per 4 (which also keeps compilers from vectorizing this).
+    for (; end - k >= 4; k += 4) {
+        if ((cls(k) & cls(k + 1) & cls(k + 2) & cls(k + 3) & detail::host_char) == 0) {
+            return false;
+        }
+    }
+    for (; k < end; ++k) {
+        if ((cls(k) & detail::host_char) == 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Request-target bytes are VCHAR (0x21-0x7e): 8 at a time up to the exact first other byte, the table for
+// the last few.
+inline std::size_t skip_target(const char* s, std::size_t i, std::size_t end) noexcept {
+#ifdef CORIO_HTTP_SSE2
+    while (end - i >= 16) {
+        const __m128i x = load16(s + i);
+        // Signed compare: bytes >= 0x80 are negative, so this is 0x21-0x7f; then DEL out.
+        const __m128i vchar =
+            _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)), _mm_cmpgt_epi8(x, _mm_set1_epi8(0x20)));
+        const unsigned stop = ~bits(vchar) & 0xffffU;
+        if (stop != 0) {
+            return i + static_cast<std::size_t>(std::countr_zero(stop));
+        }
+        i += 16;
+    }
+#endif
+    while (end - i >= 8) {
+        const std::uint64_t w = load8(s + i);
+        const std::uint64_t stop = bytes_below(w, 0x21) | bytes_equal(w, 0x7f) | (w & highs);
+        if (stop != 0) {
+            return i + first_flagged(stop);
+        }
+        i += 8;
+    }
+    return skip_class(s, i, end, detail::target_char);
 }
 
 // Calls f(element) for each non-empty, OWS-trimmed element of a comma-separated list.
@@ -147,11 +323,11 @@ void request_parser::reset() noexcept {
     begin_message();
 }
 
+// Only what is read before it is written needs a reset: line_start_, colon_ and the request line offsets
+// are always set by the scanner before use.
 void request_parser::begin_section(bool is_head) noexcept {
     phase_ = is_head ? phase::method : phase::line_start;
     scan_ = 0;
-    line_start_ = 0;
-    colon_ = 0;
     fields_start_ = 0;
     fields_.clear();
 }
@@ -171,7 +347,6 @@ void request_parser::begin_message() noexcept {
     request_.keep_alive = true;
     request_.expect_continue = false;
     request_.upgrade = false;
-    method_length_ = target_offset_ = target_length_ = version_offset_ = 0;
     host_offset_ = host_length_ = host_count_ = 0;
     content_length_ = 0;
     content_length_seen_ = transfer_encoding_seen_ = chunked_seen_ = chunked_last_ = false;
@@ -201,6 +376,60 @@ parse_result request_parser::complete_message(std::size_t consumed) noexcept {
 }
 
 parse_result request_parser::parse(std::string_view data) {
+    // The two events of most requests get their own short paths: a head that arrives whole, and the end of
+    // a request without body.
+    if (state_ == state::complete_pending) {
+        return complete_message(0);
+    }
+    if (state_ == state::start) {
+        if (data.empty()) {
+            return {0, parse_event::need_more, {}};
+        }
+        if (data[0] != '\r') {
+            return parse_head(data);
+        }
+    }
+    return advance(data);
+}
+
+// A request starting at data[0]. The request line and the field lines are taken whole while they are
+// complete and well-formed, as the state machine would take them; at the first line that is not, the
+// machine (advance) goes on from that line's start, so split or unusual input gives the same results.
+parse_result request_parser::parse_head(std::string_view data) {
+    begin_message();
+    state_ = state::head;
+    const char* s = data.data();
+    const std::size_t m = data.size();
+    std::size_t i = scan_request_line(s, m);
+    if (i == 0) {
+        return advance(data);
+    }
+    std::size_t length = 0;
+    const section_status status = scan_field_lines(s, i, m, true, length);
+    if (status == section_status::incomplete) {
+        scan_ = i;
+        return advance(data);
+    }
+    if (status == section_status::failed || !finish_head(data)) {
+        state_ = state::failed;
+        return {0, parse_event::error, {}};
+    }
+    switch (request_.framing) {
+    case body_framing::none:
+        state_ = state::complete_pending;
+        break;
+    case body_framing::content_length:
+        remaining_ = request_.content_length;
+        state_ = state::body_length;
+        break;
+    case body_framing::chunked:
+        state_ = state::chunk_size;
+        break;
+    }
+    return {length, parse_event::head, {}};
+}
+
+parse_result request_parser::advance(std::string_view data) {
     std::size_t pos = 0;
     const std::size_t n = data.size();
     for (;;) {
@@ -347,6 +576,13 @@ request_parser::section_status request_parser::parse_section(std::string_view se
     for (;;) {
         switch (phase_) {
         case phase::method: {
+            if (i == 0) {
+                const std::size_t next = scan_request_line(s, m);
+                if (next != 0) {
+                    i = next;
+                    continue;
+                }
+            }
             i = skip_class(s, i, m, detail::tchar);
             if (i > max_line) {
                 return section_error(status::uri_too_long, "request line too long");
@@ -447,6 +683,10 @@ request_parser::section_status request_parser::parse_section(std::string_view se
             continue;
         }
         case phase::line_start: {
+            const section_status fast = scan_field_lines(s, i, m, is_head, section_length);
+            if (fast != section_status::incomplete) {
+                return fast;
+            }
             if (i == m) {
                 scan_ = i;
                 return section_status::incomplete;
@@ -521,7 +761,7 @@ request_parser::section_status request_parser::parse_section(std::string_view se
             if (s[i] != '\n') {
                 return section_error(status::bad_request, "CR not followed by LF");
             }
-            if (!end_field_line(section, i - 1, is_head)) {
+            if (!add_field(s, line_start_, colon_, i - 1, is_head)) {
                 return section_status::failed;
             }
             ++i;
@@ -546,29 +786,151 @@ request_parser::section_status request_parser::parse_section(std::string_view se
     }
 }
 
-// A complete field line [line_start_, line_end) with its colon at colon_.
-bool request_parser::end_field_line(std::string_view section, std::size_t line_end, bool is_head) {
-    const std::string_view name(section.data() + line_start_, colon_ - line_start_);
-    const std::string_view raw(section.data() + colon_ + 1, line_end - colon_ - 1);
-    const std::string_view value = trim_ows(raw);
-    const auto value_offset = static_cast<std::size_t>(value.data() - section.data());
-    fields_.push_back({static_cast<std::uint32_t>(line_start_), static_cast<std::uint32_t>(name.size()),
-                       static_cast<std::uint32_t>(value_offset), static_cast<std::uint32_t>(value.size())});
+// The request line at the start of the head, if it is complete and of the usual shape; returns the index
+// after its LF, or 0 to leave it to the byte-wise scanner (which also produces every error). When this
+// succeeds the scanner would have accepted the same line with the same results.
+CORIO_HTTP_INLINE std::size_t request_parser::scan_request_line(const char* s, std::size_t m) noexcept {
+    std::size_t i = 0;
+    if (m >= 4 && std::memcmp(s, "GET ", 4) == 0) {
+        i = 3;
+    } else {
+        while (i < m && is(s[i], detail::tchar)) {
+            ++i;
+        }
+        if (i == 0 || i == m || s[i] != ' ') {
+            return 0;
+        }
+    }
+    const std::size_t target = i + 1;
+    const std::size_t target_end = skip_target(s, target, m);
+    if (target_end == target || target_end == m || s[target_end] != ' ') {
+        return 0;
+    }
+    // "HTTP/1." DIGIT CR LF, the CR within the request line limit.
+    const std::size_t v = target_end + 1;
+    if (m - v < 10 || v + 8 > options_.limits.max_request_line) {
+        return 0;
+    }
+    std::uint64_t version;
+    std::memcpy(&version, s + v, 8);
+    std::uint64_t expected;
+    std::memcpy(&expected, "HTTP/1.0", 8);
+    // Equal but for the minor digit's low 4 bits ('0'-'9' are 0x30-0x39; 0x3a-0x3f are ruled out below).
+    constexpr std::uint64_t digit_low_bits =
+        std::endian::native == std::endian::little ? 0x0fULL << 56 : 0x0fULL;
+    if (((version ^ expected) & ~digit_low_bits) != 0 || s[v + 7] > '9' || s[v + 8] != '\r' ||
+        s[v + 9] != '\n') {
+        return 0;
+    }
+    method_length_ = static_cast<std::uint32_t>(i);
+    target_offset_ = static_cast<std::uint32_t>(target);
+    target_length_ = static_cast<std::uint32_t>(target_end - target);
+    version_offset_ = static_cast<std::uint32_t>(v);
+    request_.version_major = 1;
+    request_.version_minor = static_cast<std::uint8_t>(s[v + 7] - '0');
+    fields_start_ = v + 10;
+    phase_ = phase::line_start;
+    return v + 10;
+}
+
+// Whole, well-formed field lines within the limits from `i` on, one step each, and the empty line that ends
+// the section. Stops (incomplete, `i` at a line start) at anything else: a line not all here, an error, a
+// limit; the byte-wise scanner then judges that line exactly as if this function did not exist.
+CORIO_HTTP_INLINE request_parser::section_status
+request_parser::scan_field_lines(const char* s, std::size_t& i, std::size_t m, bool is_head,
+                                 std::size_t& section_length) {
+    const std::size_t max_count = options_.limits.max_header_count;
+    // A line ending (with its CRLF) after this offset breaks the header size limit.
+    const std::size_t max_end = fields_start_ + options_.limits.max_header_bytes;
+    std::size_t at = i;
+    for (;;) {
+        if (m - at < 2) {
+            break;
+        }
+        if (s[at] == '\r') {
+            if (s[at + 1] == '\n') {
+                i = at + 2;
+                scan_ = i;
+                section_length = i;
+                return section_status::complete;
+            }
+            break;
+        }
+        if (fields_.size() >= max_count) {
+            break;
+        }
+        const std::size_t colon = skip_name(s, at, m);
+        if (colon == at || colon == m || s[colon] != ':') {
+            break;
+        }
+        const std::size_t cr = skip_field_value(s, colon + 1, m);
+        if (m - cr < 2 || s[cr] != '\r' || s[cr + 1] != '\n' || cr + 2 > max_end) {
+            break;
+        }
+        if (!add_field(s, at, colon, cr, is_head)) {
+            return section_status::failed;
+        }
+        at = cr + 2;
+    }
+    i = at;
+    return section_status::incomplete;
+}
+
+// `name` is a field name, so tchar only (name_equals relies on it). Comparing lengths first keeps the cost
+// of an ordinary field to one switch.
+inline request_parser::special request_parser::classify(std::string_view name) noexcept {
+    const char* s = name.data();
+    switch (name.size()) {
+    case 4:
+        return name_equals(s, "host") ? special::host : special::other;
+    case 6:
+        return name_equals(s, "expect") ? special::expect : special::other;
+    case 7:
+        return name_equals(s, "upgrade") ? special::upgrade : special::other;
+    case 10:
+        return name_equals(s, "connection") ? special::connection : special::other;
+    case 14:
+        return name_equals(s, "content-length") ? special::content_length : special::other;
+    case 17:
+        return name_equals(s, "transfer-encoding") ? special::transfer_encoding : special::other;
+    default:
+        return special::other;
+    }
+}
+
+// A complete field line [start, end) with its colon at `colon`.
+inline bool request_parser::add_field(const char* s, std::size_t start, std::size_t colon, std::size_t end,
+                                      bool is_head) {
+    std::size_t value_offset = colon + 1;
+    while (value_offset < end && is_ows(s[value_offset])) {
+        ++value_offset;
+    }
+    while (end > value_offset && is_ows(s[end - 1])) {
+        --end;
+    }
+    fields_.push_back({static_cast<std::uint32_t>(start), static_cast<std::uint32_t>(colon - start),
+                       static_cast<std::uint32_t>(value_offset),
+                       static_cast<std::uint32_t>(end - value_offset)});
     if (!is_head) {
         return true;
     }
-    switch (classify(name)) {
+    const special kind = classify({s + start, colon - start});
+    return kind == special::other || special_field(kind, s, value_offset, end);
+}
+
+// A header field the parser itself acts on, its value [value_offset, end).
+bool request_parser::special_field(special kind, const char* s, std::size_t value_offset, std::size_t end) {
+    const std::string_view value(s + value_offset, end - value_offset);
+    switch (kind) {
     case special::other:
         return true;
     case special::host:
         ++host_count_;
         host_offset_ = static_cast<std::uint32_t>(value_offset);
         host_length_ = static_cast<std::uint32_t>(value.size());
-        for (const char c : value) {
-            if (!is(c, detail::host_char)) {
-                error_ = {status::bad_request, "invalid Host"};
-                return false;
-            }
+        if (!valid_host(s, value_offset, end)) {
+            error_ = {status::bad_request, "invalid Host"};
+            return false;
         }
         return true;
     case special::content_length:
@@ -663,10 +1025,13 @@ void request_parser::parse_connection(std::string_view value) noexcept {
     });
 }
 
-bool request_parser::finish_head(std::string_view section) {
-    request_.method = section.substr(0, method_length_);
-    request_.verb = verb_from_method(request_.method);
-    request_.target = section.substr(target_offset_, target_length_);
+CORIO_HTTP_INLINE bool request_parser::finish_head(std::string_view section) {
+    const char* s = section.data(); // the offsets are all within the section
+    request_.method = {s, method_length_};
+    // GET is by far the most common method: spare the general lookup.
+    request_.verb =
+        method_length_ == 3 && std::memcmp(s, "GET", 3) == 0 ? verb::get : verb_from_method(request_.method);
+    request_.target = {s + target_offset_, target_length_};
     const bool http11 = request_.version_minor >= 1;
 
     if (transfer_encoding_seen_) {
@@ -707,13 +1072,12 @@ bool request_parser::finish_head(std::string_view section) {
         error_ = {status::bad_request, "missing Host"};
         return false;
     }
-    request_.host = section.substr(host_offset_, host_length_);
+    request_.host = {s + host_offset_, host_length_};
 
-    request_.headers.resize(fields_.size());
-    header* out = request_.headers.data();
+    // headers is empty here (begin_message) with capacity reserved: no value-initialization to overwrite.
     for (const field_offsets& f : fields_) {
-        *out++ = {{section.data() + f.name_offset, f.name_length},
-                  {section.data() + f.value_offset, f.value_length}};
+        request_.headers.push_back(
+            {{s + f.name_offset, f.name_length}, {s + f.value_offset, f.value_length}});
     }
     request_.keep_alive = http11 ? !connection_close_ : (connection_keep_alive_ && !connection_close_);
     request_.expect_continue = http11 && expect_continue_;

@@ -162,8 +162,26 @@ private:
         std::uint32_t value_length;
     };
 
+    parse_result parse_head(std::string_view data);
+    parse_result advance(std::string_view data);
     section_status parse_section(std::string_view section, bool is_head, std::size_t& section_length);
-    bool end_field_line(std::string_view section, std::size_t line_end, bool is_head);
+    // The header fields the parser acts on.
+    enum class special : std::uint8_t {
+        other,
+        host,
+        content_length,
+        transfer_encoding,
+        connection,
+        upgrade,
+        expect
+    };
+
+    static special classify(std::string_view name) noexcept;
+    std::size_t scan_request_line(const char* s, std::size_t m) noexcept;
+    section_status scan_field_lines(const char* s, std::size_t& i, std::size_t m, bool is_head,
+                                    std::size_t& section_length);
+    bool add_field(const char* s, std::size_t start, std::size_t colon, std::size_t end, bool is_head);
+    bool special_field(special kind, const char* s, std::size_t value_offset, std::size_t end);
     bool parse_content_length(std::string_view value);
     bool parse_transfer_encoding(std::string_view value);
     void parse_connection(std::string_view value) noexcept;
