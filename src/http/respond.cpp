@@ -52,13 +52,10 @@ response builtin_response(const route_match& match) {
 bool serialize_response(std::string& out, const response& r, const request& req, bool head_request,
                         bool server_closes, std::vector<header>& scratch) {
     scratch.clear();
-    if (!r.content_type().empty()) {
-        scratch.push_back({"Content-Type", r.content_type()});
-    }
     for (const response_field& f : r.headers()) {
         scratch.push_back({f.name, f.value});
     }
-    const response_head head{r.status(), scratch, connection_for(req, server_closes)};
+    const response_head head{r.status(), scratch, connection_for(req, server_closes), r.content_type()};
     const std::size_t mark = out.size();
     try {
         if (r.kind() == body_kind::file) {
@@ -76,9 +73,8 @@ bool serialize_response(std::string& out, const response& r, const request& req,
 
 void serialize_rejection(std::string& out, status s, std::vector<header>& scratch, bool head_request) {
     scratch.clear();
-    scratch.push_back({"Content-Type", "text/plain; charset=utf-8"});
-    write_response(out, response_head{s, scratch, connection_header::close}, thread_date_cache().now(),
-                   reason_phrase(s), head_request);
+    write_response(out, response_head{s, scratch, connection_header::close, "text/plain; charset=utf-8"},
+                   thread_date_cache().now(), reason_phrase(s), head_request);
 }
 
 } // namespace corio::http::detail

@@ -66,6 +66,7 @@ void check_fields(std::span<const header> fields, const char* what_name, const c
 
 constexpr std::string_view server_and_date = "Server: corio\r\nDate: ";
 constexpr std::string_view content_length_name = "Content-Length: ";
+constexpr std::string_view content_type_name = "Content-Type: ";
 constexpr std::string_view chunked_line = "Transfer-Encoding: chunked\r\n";
 
 std::string_view connection_line(connection_header c) noexcept {
@@ -96,10 +97,16 @@ void append_message(std::string& out, const response_head& head, std::string_vie
                     std::string_view body) {
     check_fields(head.headers, "corio::http: invalid response field name",
                  "corio::http: invalid response field value");
+    if (!valid_value(head.content_type)) {
+        throw std::invalid_argument("corio::http: invalid response field value");
+    }
     const unsigned code = to_int(head.status);
     const std::string_view reason = reason_phrase(head.status);
     const std::string_view connection = connection_line(head.connection);
     std::size_t size = 13 + reason.size() + 2 + server_and_date.size() + date.size() + 2;
+    if (!head.content_type.empty()) {
+        size += content_type_name.size() + head.content_type.size() + 2;
+    }
     for (const header& h : head.headers) {
         size += h.name.size() + 2 + h.value.size() + 2;
     }
@@ -123,6 +130,11 @@ void append_message(std::string& out, const response_head& head, std::string_vie
     p = put(p, server_and_date);
     p = put(p, date);
     p = put(p, "\r\n");
+    if (!head.content_type.empty()) {
+        p = put(p, content_type_name);
+        p = put(p, head.content_type);
+        p = put(p, "\r\n");
+    }
     for (const header& h : head.headers) {
         p = put(p, h.name);
         p = put(p, ": ");

@@ -37,6 +37,42 @@ TEST_CASE("a response has status line, Server, Date, fields, Content-Length and 
                  "Hello, World!");
 }
 
+TEST_CASE("response_head's content_type is written as the first field, before the others") {
+    std::string out;
+    const header fields[] = {{"Cache-Control", "no-store"}};
+    write_response(out, {status::ok, fields, connection_header::none, "text/plain"}, date, "hi");
+    CHECK(out == "HTTP/1.1 200 OK\r\n"
+                 "Server: corio\r\n"
+                 "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+                 "Content-Type: text/plain\r\n"
+                 "Cache-Control: no-store\r\n"
+                 "Content-Length: 2\r\n"
+                 "\r\n"
+                 "hi");
+}
+
+TEST_CASE("field values are checked at every position: a control byte anywhere is rejected, HTAB is not") {
+    // The check reads eight bytes at a time: put the bad byte before, inside and after a whole word.
+    for (std::size_t at = 0; at < 20; ++at) {
+        for (const char bad : {'\r', '\n', '\0', '\x7f', '\x1f'}) {
+            std::string value(20, 'v');
+            value[at] = bad;
+            std::string out = "kept";
+            CHECK_THROWS_AS(write_response(out, {status::ok, {}, connection_header::none, value}, date, ""),
+                            std::invalid_argument);
+            const header fields[] = {{"X-Test", value}};
+            CHECK_THROWS_AS(write_response(out, {status::ok, fields}, date, ""), std::invalid_argument);
+            CHECK(out == "kept"); // nothing is appended when the head is invalid
+        }
+        std::string value(20, 'v');
+        value[at] = '\t';
+        value[(at + 7) % 20] = '\x80'; // obs-text is allowed too
+        std::string out;
+        const header fields[] = {{"X-Test", value}};
+        CHECK_NOTHROW(write_response(out, {status::ok, fields}, date, ""));
+    }
+}
+
 TEST_CASE("a response to HEAD has the same Content-Length and no body") {
     std::string get;
     std::string head;

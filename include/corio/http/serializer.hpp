@@ -37,6 +37,9 @@ struct response_head {
     http::status status = http::status::ok;
     std::span<const header> headers{};
     connection_header connection = connection_header::none;
+    /// Written as the first field ("Content-Type: ...") when not empty; the same as passing it in `headers`,
+    /// minus building a field list for the commonest one.
+    std::string_view content_type{};
 };
 
 /// Appends the head of a response whose body of `content_length` bytes the caller sends itself (e.g. with
