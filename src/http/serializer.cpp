@@ -82,7 +82,9 @@ std::string_view connection_line(connection_header c) noexcept {
 }
 
 char* put(char* p, std::string_view s) noexcept {
-    std::memcpy(p, s.data(), s.size());
+    if (!s.empty()) { // an empty view's data() may be null, which memcpy must not get
+        std::memcpy(p, s.data(), s.size());
+    }
     return p + s.size();
 }
 
