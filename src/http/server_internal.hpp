@@ -6,11 +6,14 @@
 #include <asio/posix/basic_stream_descriptor.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <sys/epoll.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -115,6 +118,8 @@ private:
     enum class step : std::uint8_t { need_more, close, close_linger };
 
     int fd() const noexcept { return fd_; }
+    static constexpr std::uint32_t input_events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+    bool watch_output(bool on) noexcept;
     void acquire();
     void release() noexcept;
     void save_pending();

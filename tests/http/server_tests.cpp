@@ -47,6 +47,30 @@ corio::task<response> numbers(request_context& ctx) {
     co_return response::streamed();
 }
 
+/// 8 MiB of a position-dependent pattern: far more than the socket buffers hold, so the server's writes wait.
+std::string big_body() {
+    std::string body(8 << 20, '\0');
+    for (std::size_t i = 0; i < body.size(); ++i) {
+        body[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+    }
+    return body;
+}
+
+corio::task<response> big(request_context&) {
+    co_return response::text(big_body(), "application/octet-stream");
+}
+
+corio::task<response> big_stream(request_context& ctx) {
+    const std::string body = big_body();
+    stream_writer& w = ctx.stream();
+    co_await w.begin(response().set_content_type("application/octet-stream"));
+    for (std::size_t at = 0; at < body.size(); at += 256 * 1024) {
+        co_await w.write(std::string_view(body).substr(at, 256 * 1024));
+    }
+    co_await w.end();
+    co_return response::streamed();
+}
+
 corio::task<response> broken(request_context&) {
     throw std::runtime_error("handler failure");
     co_return response();
@@ -55,7 +79,7 @@ corio::task<response> broken(request_context&) {
 router test_routes() {
     router r;
     r.get("/hello", hello).get("/users/{id}", user).post("/echo", echo).get("/slow", slow);
-    r.get("/numbers", numbers).get("/broken", broken);
+    r.get("/numbers", numbers).get("/broken", broken).get("/big", big).get("/big-stream", big_stream);
     return r;
 }
 
@@ -326,4 +350,45 @@ TEST_CASE("stop closes idle connections, finishes requests in flight and wait re
     CHECK(idle.closed_by_server());
     CHECK(s.srv.wait());
     CHECK(s.srv.connection_count() == 0);
+}
+
+TEST_CASE("responses larger than the socket buffers reach a client that starts reading late" *
+          doctest::test_suite("concurrent")) {
+    // The server's sends meet a full buffer and wait for the socket to drain, then carry on.
+    running_server s;
+    const std::string expected = big_body();
+    for (const char* target : {"/big", "/big-stream"}) {
+        CAPTURE(target);
+        client c(s.srv.port());
+        c.send(std::string("GET ") + target + " HTTP/1.1\r\nHost: t\r\n\r\n");
+        std::this_thread::sleep_for(300ms);
+        const std::string r = c.read_response();
+        REQUIRE(r.size() > expected.size());
+        CHECK(r.starts_with("HTTP/1.1 200 OK\r\n"));
+        CHECK(r.substr(r.size() - expected.size()) == expected);
+        c.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"); // the connection is still good
+        CHECK(c.read_response().ends_with("Hello, World!"));
+    }
+}
+
+TEST_CASE("a flood of pipelined requests sent before reading anything is answered in full and in order" *
+          doctest::test_suite("concurrent")) {
+    running_server s;
+    client c(s.srv.port());
+    constexpr int count = 3000; // ~400 KB of responses: more than the socket buffers hold
+    std::string requests;
+    for (int i = 0; i < count; ++i) {
+        requests += "GET /users/" + std::to_string(i) + " HTTP/1.1\r\nHost: t\r\n\r\n";
+    }
+    std::thread sender([&c, &requests] { c.send(requests); });
+    std::this_thread::sleep_for(200ms);
+    int in_order = 0;
+    for (int i = 0; i < count; ++i) {
+        const std::string r = c.read_response();
+        if (r.ends_with("{\"id\":\"" + std::to_string(i) + "\"}")) {
+            ++in_order;
+        }
+    }
+    sender.join();
+    CHECK(in_order == count);
 }
