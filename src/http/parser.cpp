@@ -414,6 +414,12 @@ parse_result request_parser::parse_head(std::string_view data) {
         state_ = state::failed;
         return {0, parse_event::error, {}};
     }
+    enter_body();
+    return {length, parse_event::head, {}};
+}
+
+// After a complete head: the state that reads the body its framing announces.
+void request_parser::enter_body() noexcept {
     switch (request_.framing) {
     case body_framing::none:
         state_ = state::complete_pending;
@@ -426,7 +432,6 @@ parse_result request_parser::parse_head(std::string_view data) {
         state_ = state::chunk_size;
         break;
     }
-    return {length, parse_event::head, {}};
 }
 
 parse_result request_parser::advance(std::string_view data) {
@@ -456,18 +461,7 @@ parse_result request_parser::advance(std::string_view data) {
                 state_ = state::failed;
                 return {0, parse_event::error, {}};
             }
-            switch (request_.framing) {
-            case body_framing::none:
-                state_ = state::complete_pending;
-                break;
-            case body_framing::content_length:
-                remaining_ = request_.content_length;
-                state_ = state::body_length;
-                break;
-            case body_framing::chunked:
-                state_ = state::chunk_size;
-                break;
-            }
+            enter_body();
             return {pos + length, parse_event::head, {}};
         }
 

@@ -155,6 +155,18 @@ void append_message(std::string& out, const response_head& head, std::string_vie
     put(p, body);
 }
 
+/// A head with Content-Length (unless the status forbids content) and then `body`.
+void append_sized(std::string& out, const response_head& head, std::string_view date, std::uint64_t length,
+                  std::string_view body) {
+    char digits[24];
+    framing f;
+    if (!status_forbids_body(head.status)) {
+        const auto r = std::to_chars(digits, digits + sizeof digits, length);
+        f.length_digits = {digits, static_cast<std::size_t>(r.ptr - digits)};
+    }
+    append_message(out, head, date, f, body);
+}
+
 } // namespace
 
 connection_header connection_for(const request& req, bool server_closes) noexcept {
@@ -166,29 +178,13 @@ connection_header connection_for(const request& req, bool server_closes) noexcep
 
 void write_head(std::string& out, const response_head& head, std::string_view date,
                 std::uint64_t content_length) {
-    char digits[24];
-    framing f;
-    if (!status_forbids_body(head.status)) {
-        const auto r = std::to_chars(digits, digits + sizeof digits, content_length);
-        f.length_digits = {digits, static_cast<std::size_t>(r.ptr - digits)};
-    }
-    append_message(out, head, date, f, {});
+    append_sized(out, head, date, content_length, {});
 }
 
 void write_response(std::string& out, const response_head& head, std::string_view date, std::string_view body,
                     bool head_request) {
-    char digits[24];
-    framing f;
-    if (!status_forbids_body(head.status)) {
-        const auto r = std::to_chars(digits, digits + sizeof digits, body.size());
-        f.length_digits = {digits, static_cast<std::size_t>(r.ptr - digits)};
-        if (head_request) {
-            body = {};
-        }
-    } else {
-        body = {};
-    }
-    append_message(out, head, date, f, body);
+    const bool send_body = !head_request && !status_forbids_body(head.status);
+    append_sized(out, head, date, body.size(), send_body ? body : std::string_view{});
 }
 
 void write_chunked_head(std::string& out, const response_head& head, std::string_view date) {

@@ -164,6 +164,7 @@ private:
 
     parse_result parse_head(std::string_view data);
     parse_result advance(std::string_view data);
+    void enter_body() noexcept;
     section_status parse_section(std::string_view section, bool is_head, std::size_t& section_length);
     // The header fields the parser acts on.
     enum class special : std::uint8_t {
