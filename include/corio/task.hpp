@@ -84,6 +84,18 @@ public:
         return std::move(value_);
     }
 
+    /// True when the body ended with an exception (take_result() / result() rethrow it).
+    bool has_exception() const noexcept { return state_ == state::exception; }
+    /// The result in place, without moving it out (rethrows the body's exception). It lives until the frame
+    /// is destroyed.
+    T& result() {
+        if (state_ == state::exception) {
+            std::rethrow_exception(exception_);
+        }
+        assert(state_ == state::value && "task finished without a result");
+        return value_;
+    }
+
 private:
     enum class state : unsigned char { empty, value, exception };
     union {

@@ -156,36 +156,6 @@ private:
     connection& connection_;
 };
 
-namespace {
-
-/// Starts a task inline and tells whether it suspended (went back to the event loop) before finishing.
-/// The task must finish on the thread that started it.
-template <class T>
-class inline_start {
-public:
-    explicit inline_start(task<T> t) noexcept : task_(std::move(t)) {}
-    bool await_ready() {
-        auto h = task_.handle();
-        h.resume();
-        if (h.done()) {
-            return true;
-        }
-        suspended_ = true;
-        return false;
-    }
-    void await_suspend(std::coroutine_handle<> waiter) noexcept {
-        task_.handle().promise().set_continuation(waiter);
-    }
-    T await_resume() { return task_.handle().promise().take_result(); }
-    bool suspended() const noexcept { return suspended_; }
-
-private:
-    task<T> task_;
-    bool suspended_ = false;
-};
-
-} // namespace
-
 // ---------------------------------------------------------------------------------------------------------
 
 connection::connection(int fd, worker_state& w) : fd_(fd), w_(w) {
@@ -356,7 +326,11 @@ corio::detail::detached_task connection::serve(const serve_args& args) {
                 break;
             }
         }
-        co_await readable_step(c);
+        // Most of the time everything is done at once, without a frame: only what has to wait (a full socket
+        // buffer, a handler that suspends, lingering) goes on in the on_readable() coroutine.
+        if (!c.readable_now()) {
+            co_await readable_step(c);
+        }
         if (c.closing_) {
             break;
         }
@@ -405,8 +379,10 @@ bool connection::finish_wait() noexcept {
     return true;
 }
 
-// One read, then every complete request answered and the responses written. Says what the loop does next.
-task<void> connection::on_readable() {
+// One read, then every complete request answered and the responses written, as far as that goes without
+// waiting. Returns false when something must wait: on_readable() then goes on from where this stopped (the
+// state is in the exchange).
+bool connection::readable_now() {
     const server_options& o = w_.srv.options;
     if (ex_ == nullptr) {
         acquire();
@@ -414,36 +390,63 @@ task<void> connection::on_readable() {
     if (!make_room()) {
         send_canned(http::status::request_header_fields_too_large);
         closing_ = true;
-        co_return;
+        return true;
     }
     exchange& x = *ex_;
     const std::size_t space = x.capacity - x.end;
     const ssize_t n = ::recv(fd(), x.in.get() + x.end, space, 0);
-    bool must_read = false;
     if (n > 0) {
         if (phase_ == conn_phase::idle) {
             phase_ = conn_phase::head;
             header_deadline_ = w_.now + o.header_timeout;
         }
         x.end += static_cast<std::size_t>(n);
-        must_read = static_cast<std::size_t>(n) == space;
+        x.read_full = static_cast<std::size_t>(n) == space;
     } else if (n == 0) {
-        closing_ = true;
-        co_return; // the client closed (a partial request is dropped)
+        closing_ = true; // the client closed (a partial request is dropped)
+        return true;
     } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
         must_read_ = false;
-        co_return;
+        return true;
     } else if (errno == EINTR) {
         must_read_ = true;
-        co_return;
+        return true;
     } else {
         closing_ = true;
-        co_return;
+        return true;
     }
     yielded_ = false;
-    const step next = co_await process();
-    if (next != step::need_more) {
-        bool linger = next == step::close_linger;
+    const input_step next = advance();
+    x.pending = next;
+    switch (next) {
+    case input_step::need_more:
+        if (!try_flush()) {
+            return false;
+        }
+        must_read_ = x.read_full || yielded_;
+        return true;
+    case input_step::close:
+        if (!try_flush()) {
+            return false;
+        }
+        closing_ = true;
+        return true;
+    case input_step::close_linger:
+    case input_step::wait:
+        break;
+    }
+    return false;
+}
+
+// Goes on from where readable_now() stopped: what had to wait, then the rest of the input, the writes, and
+// lingering before a close.
+task<void> connection::on_readable() {
+    input_step next = ex_->pending;
+    if (next == input_step::wait) {
+        next = co_await process();
+    }
+    if (next != input_step::need_more) {
+        bool linger = next == input_step::close_linger;
         if (ex_ != nullptr && !try_flush()) {
             const bool flushed = co_await flush();
             if (!flushed) {
@@ -465,12 +468,51 @@ task<void> connection::on_readable() {
             co_return;
         }
     }
-    must_read_ = must_read || yielded_;
+    must_read_ = ex_->read_full || yielded_;
 }
 
-// Parses what is buffered, answering every complete request. Returns when more input is needed or the
-// connection must close.
-task<connection::step> connection::process() {
+// Does what advance() stopped for, then advances again, until more input is needed or the connection ends.
+task<input_step> connection::process() {
+    exchange& x = *ex_;
+    for (;;) {
+        switch (std::exchange(x.action, input_action::none)) {
+        case input_action::none:
+            break;
+        case input_action::respond: {
+            const bool keep = co_await respond_slow();
+            const input_step s = after_response(keep);
+            if (s != input_step::wait) {
+                if (s != input_step::need_more) {
+                    co_return s;
+                }
+                break;
+            }
+            continue; // after_response() asked for a flush
+        }
+        case input_action::respond_then_linger: {
+            const bool keep = co_await respond_slow();
+            (void)keep;
+            co_return input_step::close_linger;
+        }
+        case input_action::flush: {
+            const bool ok = co_await flush();
+            if (!ok) {
+                co_return input_step::close;
+            }
+            break;
+        }
+        }
+        const input_step s = advance();
+        if (s != input_step::wait) {
+            co_return s;
+        }
+    }
+}
+
+// Parses what is buffered, answering every complete request that can be answered at once. Stops when more
+// input is needed, when the connection must close, or at the first thing that must wait (input_step::wait,
+// with exchange::action set).
+input_step connection::advance() {
     exchange& x = *ex_;
     for (;;) {
         if (!x.head_seen && x.begin > x.capacity / 2) {
@@ -479,34 +521,30 @@ task<connection::step> connection::process() {
             x.end -= x.begin;
             x.begin = 0;
         }
-        const std::size_t start = x.begin;
         const parse_result r = x.parser.parse({x.in.get() + x.begin, x.end - x.begin});
         x.begin += r.consumed;
         switch (r.event) {
         case parse_event::need_more:
-            co_return step::need_more;
+            return input_step::need_more;
         case parse_event::head: {
-            on_head(start);
+            on_head();
             const http::request& req = x.parser.request();
+            phase_ = conn_phase::body;
             if (x.match.outcome != route_outcome::handler && req.has_body() && req.expect_continue) {
                 // The body is not wanted: answer now, without reading it, and close.
                 x.close_after = true;
                 x.discard_body = true;
                 x.ctx.set_body({});
-                const bool keep = co_await respond();
-                (void)keep;
-                co_return step::close_linger;
+                x.action = input_action::respond_then_linger;
+                return input_step::wait;
             }
             if (req.expect_continue && req.has_body() && x.begin == x.end) {
                 write_continue(x.out);
                 if (!try_flush()) {
-                    const bool ok = co_await flush();
-                    if (!ok) {
-                        co_return step::close;
-                    }
+                    x.action = input_action::flush;
+                    return input_step::wait;
                 }
             }
-            phase_ = conn_phase::body;
             break;
         }
         case parse_event::body:
@@ -515,31 +553,14 @@ task<connection::step> connection::process() {
         case parse_event::message_complete: {
             x.ctx.set_body(x.discard_body ? std::string_view{}
                                           : (x.body_copied ? std::string_view(x.body) : x.body_view));
-            const bool keep = co_await respond();
-            x.head_seen = false;
-            x.keep = 0;
-            x.body_view = {};
-            x.body_copied = false;
-            x.discard_body = false;
-            if (x.body.capacity() > 256 * 1024) {
-                std::string().swap(x.body);
-            } else {
-                x.body.clear();
+            const int answered = respond_now();
+            if (answered < 0) {
+                x.action = input_action::respond;
+                return input_step::wait;
             }
-            if (!keep) {
-                co_return step::close_linger;
-            }
-            if (x.begin == x.end) {
-                phase_ = conn_phase::idle;
-            } else {
-                phase_ = conn_phase::head;
-                header_deadline_ = w_.now + w_.srv.options.header_timeout;
-            }
-            if (x.out.size() >= flush_threshold && !try_flush()) {
-                const bool ok = co_await flush();
-                if (!ok) {
-                    co_return step::close;
-                }
+            const input_step s = after_response(answered != 0);
+            if (s != input_step::need_more) {
+                return s;
             }
             break;
         }
@@ -553,17 +574,46 @@ task<connection::step> connection::process() {
                     log->info("- \"<malformed request>\" {} ({})", to_int(e.status), e.reason);
                 }
             }
-            co_return step::close_linger;
+            return input_step::close_linger;
         }
         case parse_event::closed:
-            co_return step::close_linger;
+            return input_step::close_linger;
         }
     }
 }
 
-void connection::on_head(std::size_t head_start) {
+// The bookkeeping after a response: need_more (go on parsing), close_linger (the response closes the
+// connection), or wait with a flush to do (the output grew past the threshold and the socket is full).
+input_step connection::after_response(bool keep) {
     exchange& x = *ex_;
-    (void)head_start;
+    x.head_seen = false;
+    x.keep = 0;
+    x.body_view = {};
+    x.body_copied = false;
+    x.discard_body = false;
+    if (x.body.capacity() > 256 * 1024) {
+        std::string().swap(x.body);
+    } else {
+        x.body.clear();
+    }
+    if (!keep) {
+        return input_step::close_linger;
+    }
+    if (x.begin == x.end) {
+        phase_ = conn_phase::idle;
+    } else {
+        phase_ = conn_phase::head;
+        header_deadline_ = w_.now + w_.srv.options.header_timeout;
+    }
+    if (x.out.size() >= flush_threshold && !try_flush()) {
+        x.action = input_action::flush;
+        return input_step::wait;
+    }
+    return input_step::need_more;
+}
+
+void connection::on_head() {
+    exchange& x = *ex_;
     x.head_seen = true;
     x.keep = x.begin;
     x.body_view = {};
@@ -596,24 +646,86 @@ void connection::on_body(std::string_view piece) {
     x.body.append(piece);
 }
 
-// Runs the handler for the complete request and appends its response to out (or streams / sends a file).
-// Returns whether the connection stays open.
-task<bool> connection::respond() {
+// Starts the handler of a complete request and, when it finishes at once with a response in memory, appends
+// that response to the output: no coroutine frame besides the handler's own. Returns 1 (the connection
+// stays open), 0 (it closes after this response) or -1: the rest is respond_slow()'s (the server's own
+// answers, a handler that suspends or throws, files, streaming), with the started handler in exchange::call.
+int connection::respond_now() {
+    exchange& x = *ex_;
+    phase_ = conn_phase::handler;
+    x.ctx.stream().reset();
+    if (x.match.outcome != route_outcome::handler) {
+        return -1;
+    }
+    try {
+        x.call = (*x.match.target)(x.ctx);
+    } catch (...) {
+        x.call_error = std::current_exception();
+        return -1;
+    }
+    const task<response>::handle_type h = x.call.handle();
+    h.resume();
+    if (!h.done() || h.promise().has_exception() || x.ctx.stream().started()) {
+        return -1;
+    }
+    response& r = h.promise().result();
+    if (r.kind() == body_kind::file || r.kind() == body_kind::streamed) {
+        return -1;
+    }
+    const http::request& req = x.parser.request();
+    const bool head_request = req.verb == http::verb::head;
+    const bool server_closes = w_.stopping || x.close_after;
+    int keep = req.keep_alive && !server_closes ? 1 : 0;
+    if (serialize(r, head_request, server_closes)) {
+        if (w_.srv.options.access_log) {
+            log_access(r, r.content_length());
+        }
+    } else {
+        const response failure = response::static_text("Internal Server Error", "text/plain; charset=utf-8",
+                                                       http::status::internal_server_error);
+        serialize(failure, head_request, true);
+        keep = 0;
+    }
+    x.call = {};
+    return keep;
+}
+
+namespace {
+
+/// Awaits a task that was started already and has not finished.
+template <class T>
+struct started_task {
+    task<T>& t;
+    bool await_ready() const noexcept { return t.handle().done(); }
+    void await_suspend(std::coroutine_handle<> waiter) noexcept {
+        t.handle().promise().set_continuation(waiter);
+    }
+    void await_resume() const noexcept {}
+};
+
+} // namespace
+
+// The general way to answer a complete request (see respond_now()). Returns whether the connection stays
+// open.
+task<bool> connection::respond_slow() {
     exchange& x = *ex_;
     const http::request& req = x.parser.request();
     const bool head_request = req.verb == http::verb::head;
     phase_ = conn_phase::handler;
-    x.ctx.stream().reset();
     bool failed = false;
-    response r; // in this frame, which lives only while the request is answered
+    task<response> call = std::move(x.call); // the handler's frame holds its response until the end
+    response own;                            // the server's own answer, when it is not the handler's
+    response* r = &own;
     if (x.match.outcome == route_outcome::handler) {
         try {
-            inline_start<response> call((*x.match.target)(x.ctx));
-            response got = co_await call; // a local first (GCC PR 100611)
-            if (call.suspended()) {
-                yielded_ = true;
+            if (const std::exception_ptr e = std::exchange(x.call_error, nullptr)) {
+                std::rethrow_exception(e);
             }
-            r = std::move(got);
+            if (!call.handle().done()) {
+                yielded_ = true;
+                co_await started_task<response>{call};
+            }
+            r = &call.handle().promise().result();
         } catch (const std::exception& e) {
             spdlog::error("http handler for {} {} threw: {}", req.method, req.target, e.what());
             failed = true;
@@ -625,17 +737,18 @@ task<bool> connection::respond() {
             if (x.ctx.stream().started()) {
                 co_return false; // the head is out: the only way to signal failure is to cut the body
             }
-            r = response::static_text("Internal Server Error", "text/plain; charset=utf-8",
-                                      http::status::internal_server_error);
+            own = response::static_text("Internal Server Error", "text/plain; charset=utf-8",
+                                        http::status::internal_server_error);
+            r = &own;
         }
     } else {
-        r = builtin_response(x.match);
+        own = builtin_response(x.match);
     }
     const bool server_closes = w_.stopping || x.close_after || failed;
-    if (x.ctx.stream().started() || r.kind() == body_kind::streamed) {
+    if (x.ctx.stream().started() || r->kind() == body_kind::streamed) {
         if (!x.ctx.stream().started()) {
-            // streamed() without streaming: an empty 200 was meant
-            r = response();
+            own = response(); // streamed() without streaming: an empty 200 was meant
+            r = &own;
         } else {
             if (!x.ctx.stream().ended()) {
                 co_await stream_end();
@@ -646,30 +759,30 @@ task<bool> connection::respond() {
             co_return req.keep_alive && !server_closes;
         }
     }
-    if (!serialize(r, head_request, server_closes)) {
-        r = response::static_text("Internal Server Error", "text/plain; charset=utf-8",
-                                  http::status::internal_server_error);
-        serialize(r, head_request, true);
+    if (!serialize(*r, head_request, server_closes)) {
+        own = response::static_text("Internal Server Error", "text/plain; charset=utf-8",
+                                    http::status::internal_server_error);
+        serialize(own, head_request, true);
         co_return false;
     }
-    if (r.kind() == body_kind::file && !head_request && !status_forbids_body(r.status()) &&
-        r.file_length() > 0) {
+    if (r->kind() == body_kind::file && !head_request && !status_forbids_body(r->status()) &&
+        r->file_length() > 0) {
         if (!try_flush()) {
             const bool ok = co_await flush();
             if (!ok) {
                 co_return false;
             }
         }
-        const bool sent = co_await send_file(r.file_fd(), r.file_offset(), r.file_length());
-        r.close_file();
+        const bool sent = co_await send_file(r->file_fd(), r->file_offset(), r->file_length());
+        r->close_file();
         if (!sent) {
             co_return false;
         }
     }
     if (w_.srv.options.access_log) {
-        log_access(r, r.content_length());
+        log_access(*r, r->content_length());
     }
-    r.close_file();
+    r->close_file();
     co_return req.keep_alive && !server_closes;
 }
 

@@ -16,7 +16,14 @@ std::string_view response::content_type() const noexcept {
     if (type_length_ <= inline_type_capacity) {
         return {type_inline_, type_length_};
     }
-    return type_heap_;
+    return extras_->long_type;
+}
+
+response::extras& response::more() {
+    if (extras_ == nullptr) {
+        extras_ = std::make_unique<extras>();
+    }
+    return *extras_;
 }
 
 response& response::set_content_type(std::string_view value) {
@@ -25,16 +32,25 @@ response& response::set_content_type(std::string_view value) {
             std::memcpy(type_inline_, value.data(), value.size());
         }
         type_length_ = static_cast<std::uint8_t>(value.size());
-        type_heap_.clear();
     } else {
-        type_heap_.assign(value);
+        more().long_type.assign(value);
         type_length_ = 0xff;
     }
     return *this;
 }
 
+response& response::add_header(std::string_view name, std::string_view value) {
+    more().fields.push_back({std::string(name), std::string(value)});
+    return *this;
+}
+
+const std::vector<response_field>& response::headers() const noexcept {
+    static const std::vector<response_field> none;
+    return extras_ != nullptr ? extras_->fields : none;
+}
+
 const response_field* response::find_header(std::string_view name) const noexcept {
-    for (const response_field& f : fields_) {
+    for (const response_field& f : headers()) {
         if (iequals(f.name, name)) {
             return &f;
         }

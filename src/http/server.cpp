@@ -191,6 +191,9 @@ void worker_state::release_exchange(exchange* x) noexcept {
     x->out.clear();
     x->out_start = 0;
     x->ctx.set_body({});
+    x->call = {};
+    x->call_error = nullptr;
+    x->action = input_action::none;
     if (x->out.capacity() > 1024 * 1024) {
         std::string().swap(x->out);
     }

@@ -14,6 +14,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,6 +34,22 @@
 namespace corio::http::detail {
 
 using clock = std::chrono::steady_clock;
+
+/// How far the work after a read got without waiting (connection::advance()).
+enum class input_step : std::uint8_t {
+    need_more,    ///< every complete request is answered: read again (after writing the responses)
+    close,        ///< close the connection (after writing what is buffered)
+    close_linger, ///< close after writing, draining what the client still sends (linger_close())
+    wait,         ///< something must wait (exchange::action says what): on_readable() goes on from here
+};
+
+/// What on_readable() must do first when advance() stopped at input_step::wait.
+enum class input_action : std::uint8_t {
+    none,
+    respond,             ///< finish answering the request: respond_slow()
+    respond_then_linger, ///< answer (without reading the body), then close_linger
+    flush,               ///< write out what is buffered (100 Continue, or output above the threshold)
+};
 
 /// The per-request working set a connection borrows from its worker while it has bytes to process: the
 /// parser, the input and output buffers and the handler's context. Reused, so requests do not allocate.
@@ -60,6 +77,12 @@ struct exchange {
     enum class stream_mode : std::uint8_t { chunked, head_only, buffered } mode = stream_mode::chunked;
     response stream_head;
     std::string stream_buffer;
+    // Handed from readable_now() to on_readable() when something has to wait.
+    task<response> call;           // the current request's handler, started
+    std::exception_ptr call_error; // calling the handler threw
+    input_action action = input_action::none;
+    input_step pending = input_step::need_more; // where readable_now() stopped
+    bool read_full = false;                     // the last read filled the buffer: read again before waiting
 };
 
 struct list_node {
@@ -115,8 +138,6 @@ public:
     task<void> stream_end();
 
 private:
-    enum class step : std::uint8_t { need_more, close, close_linger };
-
     int fd() const noexcept { return fd_; }
     static constexpr std::uint32_t input_events = EPOLLIN | EPOLLRDHUP | EPOLLET;
     bool watch_output(bool on) noexcept;
@@ -130,11 +151,15 @@ private:
     friend class input_wait;
     friend class socket_wait;
     friend class readable_step;
+    bool readable_now();
+    input_step advance();
+    input_step after_response(bool keep);
     task<void> on_readable();
-    task<step> process();
-    void on_head(std::size_t head_start);
+    task<input_step> process();
+    void on_head();
     void on_body(std::string_view piece);
-    task<bool> respond();
+    int respond_now();
+    task<bool> respond_slow();
     bool serialize(const response& r, bool head_request, bool server_closes);
     bool try_flush() noexcept;
     task<bool> flush();

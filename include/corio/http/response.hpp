@@ -5,11 +5,12 @@
 // handler already sent a chunked body through request_context::stream()).
 //
 // Content-Length, Transfer-Encoding, Date, Server and Connection are added by the server; do not set them.
-// A response is cheap to build for the common case: a Content-Type of up to 63 bytes and a body given as a
+// A response is cheap to build for the common case: a Content-Type of up to 30 bytes and a body given as a
 // static view or a short string allocate nothing.
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -118,11 +119,9 @@ public:
 
     /// Adds a header field (duplicates allowed). Names and values are validated when the response is sent (a
     /// CR or LF in a value makes the server answer 500 instead).
-    response& add_header(std::string_view name, std::string_view value) {
-        fields_.push_back({std::string(name), std::string(value)});
-        return *this;
-    }
-    const std::vector<response_field>& headers() const noexcept { return fields_; }
+    response& add_header(std::string_view name, std::string_view value);
+    /// The added header fields, in order.
+    const std::vector<response_field>& headers() const noexcept;
     /// The first added field with this name (case-insensitive), or nullptr.
     const response_field* find_header(std::string_view name) const noexcept;
 
@@ -162,14 +161,21 @@ public:
     }
 
 private:
-    static constexpr std::size_t inline_type_capacity = 63;
+    // A response is built, moved into the handler's promise and destroyed on every request: it stays small
+    // and cheap to move. What most responses lack (extra fields, a Content-Type longer than the inline
+    // capacity) lives behind one pointer.
+    struct extras {
+        std::vector<response_field> fields;
+        std::string long_type;
+    };
+    static constexpr std::size_t inline_type_capacity = 30;
+    extras& more();
 
     http::status status_ = http::status::ok;
     body_kind kind_ = body_kind::empty;
-    std::uint8_t type_length_ = 0; // in type_inline_ when <= capacity, else in type_heap_
+    std::uint8_t type_length_ = 0; // in type_inline_ when <= capacity, else in extras_->long_type
     char type_inline_[inline_type_capacity]{};
-    std::string type_heap_;
-    std::vector<response_field> fields_;
+    std::unique_ptr<extras> extras_;
     std::string owned_;
     std::string_view borrowed_;
     unique_fd file_;
