@@ -620,7 +620,7 @@ void connection::on_head() {
     x.body_copied = false;
     x.discard_body = false;
     x.close_after = false;
-    x.match = route_request(w_.srv.routes, x.ctx, x.parser.request());
+    route_request(w_.srv.routes, x.ctx, x.parser.request(), x.match);
     if (x.match.outcome == route_outcome::bad_request) {
         x.close_after = true;
     }
@@ -676,14 +676,17 @@ int connection::respond_now() {
     const bool head_request = req.verb == http::verb::head;
     const bool server_closes = w_.stopping || x.close_after;
     int keep = req.keep_alive && !server_closes ? 1 : 0;
-    if (serialize(r, head_request, server_closes)) {
+    // The worker refreshes the Date once per round of its event loop (dispatch_input(), accept, sweep), as
+    // nginx does: no clock read per response.
+    const std::string_view date = thread_date_cache().last();
+    if (serialize(r, head_request, server_closes, date)) {
         if (w_.srv.options.access_log) {
             log_access(r, r.content_length());
         }
     } else {
         const response failure = response::static_text("Internal Server Error", "text/plain; charset=utf-8",
                                                        http::status::internal_server_error);
-        serialize(failure, head_request, true);
+        serialize(failure, head_request, true, date);
         keep = 0;
     }
     x.call = {};
@@ -787,8 +790,9 @@ task<bool> connection::respond_slow() {
 }
 
 // Appends the response head (and body when in memory). False if the response is invalid (bad field).
-bool connection::serialize(const response& r, bool head_request, bool server_closes) {
-    return serialize_response(ex_->out, r, ex_->parser.request(), head_request, server_closes, w_.fields);
+bool connection::serialize(const response& r, bool head_request, bool server_closes, std::string_view date) {
+    return serialize_response(ex_->out, r, ex_->parser.request(), head_request, server_closes, w_.fields,
+                              date);
 }
 
 bool connection::try_flush() noexcept {

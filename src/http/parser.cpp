@@ -318,9 +318,13 @@ bool request_parser::in_message() const noexcept {
 }
 
 void request_parser::reset() noexcept {
+    // Between two messages nothing of a message is held: the next byte begins one (begin_message()).
+    const bool between = state_ == state::start;
     state_ = state::start;
     error_ = {};
-    begin_message();
+    if (!between) {
+        begin_message();
+    }
 }
 
 // Only what is read before it is written needs a reset: line_start_, colon_ and the request line offsets

@@ -12,15 +12,22 @@
 namespace corio::http::detail {
 
 route_match route_request(const router& routes, request_context& ctx, const request& req) {
+    route_match m;
+    route_request(routes, ctx, req, m);
+    return m;
+}
+
+void route_request(const router& routes, request_context& ctx, const request& req, route_match& out) {
     const std::optional<target_parts> parts = split_target(req.target);
     if (!parts) {
         ctx.set_request(&req, {}, {});
-        route_match m;
-        m.outcome = route_outcome::bad_request;
-        return m;
+        out.outcome = route_outcome::bad_request;
+        out.target = nullptr;
+        out.allow.clear();
+        return;
     }
     ctx.set_request(&req, parts->path, parts->query);
-    return routes.route(ctx);
+    routes.route(ctx, out);
 }
 
 response builtin_response(const route_match& match) {
@@ -50,18 +57,21 @@ response builtin_response(const route_match& match) {
 }
 
 bool serialize_response(std::string& out, const response& r, const request& req, bool head_request,
-                        bool server_closes, std::vector<header>& scratch) {
+                        bool server_closes, std::vector<header>& scratch, std::string_view date) {
     scratch.clear();
     for (const response_field& f : r.headers()) {
         scratch.push_back({f.name, f.value});
+    }
+    if (date.empty()) {
+        date = thread_date_cache().now();
     }
     const response_head head{r.status(), scratch, connection_for(req, server_closes), r.content_type()};
     const std::size_t mark = out.size();
     try {
         if (r.kind() == body_kind::file) {
-            write_head(out, head, thread_date_cache().now(), r.file_length());
+            write_head(out, head, date, r.file_length());
         } else {
-            write_response(out, head, thread_date_cache().now(), r.body(), head_request);
+            write_response(out, head, date, r.body(), head_request);
         }
     } catch (const std::invalid_argument& e) {
         out.resize(mark);

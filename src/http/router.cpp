@@ -1,5 +1,6 @@
 #include "corio/http/router.hpp"
 
+#include <cstring>
 #include <stdexcept>
 
 #include "corio/http/uri.hpp"
@@ -66,6 +67,7 @@ router& router::add(std::string_view method, std::string_view pattern, handler h
     }
     entry r;
     r.method.assign(method);
+    r.verb = verb_from_method(method);
     r.pattern.assign(pattern);
     std::string_view rest = pattern.substr(1);
     for (;;) {
@@ -100,7 +102,8 @@ router& router::add(std::string_view method, std::string_view pattern, handler h
 
 bool router::matches(const entry& r, std::string_view path) noexcept {
     if (r.literal) {
-        return path == r.pattern;
+        return path.size() == r.pattern.size() &&
+               std::memcmp(path.data(), r.pattern.data(), path.size()) == 0;
     }
     if (path.empty() || path.front() != '/') {
         return false;
@@ -179,36 +182,47 @@ std::string router::allow_for(std::string_view path) const {
 }
 
 route_match router::route(request_context& ctx) const {
-    const std::string_view method = ctx.method();
-    const std::string_view path = ctx.path();
     route_match m;
-    if (!implements(method)) {
+    route(ctx, m);
+    return m;
+}
+
+void router::route(request_context& ctx, route_match& m) const {
+    const std::string_view method = ctx.method();
+    // The parser sets the verb; a request built by hand may only have the method text.
+    const http::verb v = ctx.verb() != http::verb::other ? ctx.verb() : verb_from_method(method);
+    const std::string_view path = ctx.path();
+    m.target = nullptr;
+    m.allow.clear();
+    // The built-in set (GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS) by its verb; other methods by name.
+    const bool builtin = v != http::verb::other && v != http::verb::connect && v != http::verb::trace;
+    if (!builtin && !implements(method)) {
         m.outcome = route_outcome::not_implemented;
-        return m;
+        return;
     }
-    if (path == "*") {
-        if (method != "OPTIONS") {
+    if (path.size() == 1 && path[0] == '*') {
+        if (v != http::verb::options) {
             m.outcome = route_outcome::bad_request;
-            return m;
+            return;
         }
         m.outcome = route_outcome::options;
         m.allow = allow_for(path);
-        return m;
+        return;
     }
     const entry* found = nullptr;
     const entry* get_for_head = nullptr;
     bool path_known = false;
-    const bool is_head = method == "HEAD";
+    const bool is_head = v == http::verb::head;
     for (const entry& r : routes_) {
         if (!matches(r, path)) {
             continue;
         }
         path_known = true;
-        if (r.method == method) {
+        if (same_method(r, v, method)) {
             found = &r;
             break;
         }
-        if (is_head && get_for_head == nullptr && r.method == "GET") {
+        if (is_head && get_for_head == nullptr && r.verb == http::verb::get) {
             get_for_head = &r;
         }
     }
@@ -218,25 +232,24 @@ route_match router::route(request_context& ctx) const {
     if (found != nullptr) {
         if (!capture(*found, path, ctx)) {
             m.outcome = route_outcome::bad_request;
-            return m;
+            return;
         }
         m.outcome = route_outcome::handler;
         m.target = &found->target;
-        return m;
+        return;
     }
-    if (!path_known && fallback_ && (method == "GET" || is_head)) {
+    if (!path_known && fallback_ && (v == http::verb::get || is_head)) {
         ctx.clear_params(0);
         m.outcome = route_outcome::handler;
         m.target = &fallback_;
-        return m;
+        return;
     }
     if (!path_known && !fallback_) {
         m.outcome = route_outcome::not_found;
-        return m;
+        return;
     }
     m.allow = allow_for(path);
-    m.outcome = method == "OPTIONS" ? route_outcome::options : route_outcome::method_not_allowed;
-    return m;
+    m.outcome = v == http::verb::options ? route_outcome::options : route_outcome::method_not_allowed;
 }
 
 } // namespace corio::http

@@ -54,6 +54,7 @@ task<void> sweep_loop(worker_state& w) {
                                                : w.srv.sweep_interval);
         [[maybe_unused]] const std::error_code waited = co_await w.sweep_timer.async_wait(use_task_ec);
         w.now = clock::now();
+        thread_date_cache().now(); // refreshed at least once per sweep (connection::respond_now())
         if (w.stopping && !w.forced && w.now >= w.drain_deadline) {
             w.forced = true;
             if (w.connection_count > 0) {
@@ -151,6 +152,7 @@ void worker_state::dispatch_input() noexcept {
     // so that timers, posted work and new connections get their turn at least every max_rounds batches.
     constexpr int max_rounds = 16;
     epoll_event events[256];
+    thread_date_cache().now(); // once per round, not per response (connection::respond_now())
     for (int round = 0; round < max_rounds; ++round) {
         const int n = ::epoll_wait(input_set, events, 256, 0);
         for (int i = 0; i < n; ++i) {
@@ -315,6 +317,7 @@ void server::impl::accept(asio::ip::tcp::socket socket) {
     }
     // The connection's coroutine is its own root: started here, it frees itself when the connection ends
     // (the worker's connection count, not the listener's, tracks it for draining).
+    thread_date_cache().now(); // a new connection may answer at once (connection::respond_now())
     const detail::connection::serve_args args{fd, w};
     detail::connection::serve(args).handle().resume();
     return;

@@ -160,7 +160,8 @@ private:
     void on_body(std::string_view piece);
     int respond_now();
     task<bool> respond_slow();
-    bool serialize(const response& r, bool head_request, bool server_closes);
+    /// Appends `r` to the output; `date` empty: read the clock. False if a field of `r` is invalid.
+    bool serialize(const response& r, bool head_request, bool server_closes, std::string_view date = {});
     bool try_flush() noexcept;
     task<bool> flush();
     task<bool> wait_writable();

@@ -31,6 +31,14 @@ public:
     std::string_view now() noexcept { return at(clock_()); }
     /// The Date value for `t`, reformatted only if `t` falls in another second than the cached one.
     std::string_view at(std::chrono::system_clock::time_point t) noexcept;
+    /// The Date value of the last now() or at() call, without reading the clock (an event loop refreshes the
+    /// cache once per round, as nginx does, and its handlers take this). Reads the clock on first use.
+    std::string_view last() noexcept {
+        if (second_ == INT64_MIN) {
+            return now();
+        }
+        return {text_.data(), text_.size()};
+    }
     /// How many times the text was formatted (for tests and statistics).
     std::uint64_t refreshes() const noexcept { return refreshes_; }
 

@@ -123,7 +123,8 @@ public:
     std::uint64_t body_remaining() const noexcept { return remaining_; }
     const parser_options& options() const noexcept { return options_; }
 
-    /// Forgets everything (for a new connection); keeps the reserved capacity.
+    /// Forgets everything (for a new connection); keeps the reserved capacity. request() holds nothing valid
+    /// until the next head.
     void reset() noexcept;
 
 private:

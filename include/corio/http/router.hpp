@@ -70,6 +70,8 @@ public:
     /// Decides what answers the request in `ctx` (method and ctx.path(), the percent-encoded path or "*").
     /// On route_outcome::handler, the path parameters are stored in `ctx`. Never allocates on that path.
     route_match route(request_context& ctx) const;
+    /// The same, into `out` (whose storage is reused).
+    void route(request_context& ctx, route_match& out) const;
 
     /// True when some route (or the built-in set) implements `method`.
     bool implements(std::string_view method) const noexcept;
@@ -81,6 +83,7 @@ private:
     };
     struct entry {
         std::string method;
+        http::verb verb = http::verb::other; // of method: compared instead of the text when not `other`
         std::string pattern;
         std::vector<segment> segments;
         bool literal = true;
@@ -88,6 +91,9 @@ private:
     };
 
     static bool matches(const entry& r, std::string_view path) noexcept;
+    static bool same_method(const entry& r, http::verb v, std::string_view method) noexcept {
+        return r.verb != http::verb::other ? r.verb == v : r.method == method;
+    }
     static bool capture(const entry& r, std::string_view path, request_context& ctx);
     std::string allow_for(std::string_view path) const;
 
