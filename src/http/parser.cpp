@@ -1027,8 +1027,9 @@ CORIO_HTTP_INLINE bool request_parser::finish_head(std::string_view section) {
     const char* s = section.data(); // the offsets are all within the section
     request_.method = {s, method_length_};
     // GET is by far the most common method: spare the general lookup.
-    request_.verb =
-        method_length_ == 3 && std::memcmp(s, "GET", 3) == 0 ? verb::get : verb_from_method(request_.method);
+    request_.verb = method_length_ == 3 && s[0] == 'G' && s[1] == 'E' && s[2] == 'T'
+                        ? verb::get
+                        : verb_from_method(request_.method);
     request_.target = {s + target_offset_, target_length_};
     const bool http11 = request_.version_minor >= 1;
 

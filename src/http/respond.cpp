@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdint>
+#include <cstring>
 #include <optional>
 #include <stdexcept>
 
@@ -56,16 +58,104 @@ response builtin_response(const route_match& match) {
                                  status::internal_server_error);
 }
 
+namespace {
+
+/// Byte equality of short runs (content types, dates) with a few word compares instead of a call.
+inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+    if (n >= 8) {
+        std::uint64_t x;
+        std::uint64_t y;
+        for (std::size_t i = 0; i + 8 <= n; i += 8) {
+            std::memcpy(&x, a + i, 8);
+            std::memcpy(&y, b + i, 8);
+            if (x != y) {
+                return false;
+            }
+        }
+        std::memcpy(&x, a + n - 8, 8); // the last 8 bytes, overlapping
+        std::memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        if (a[i] != b[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/// The head of the last response without extra fields serialized on this thread. A head is a function of
+/// status, Content-Type, length, Connection and Date only, so a response that matches all five reuses the
+/// bytes: a server answering the same kind of request over and over formats a head once per second.
+struct head_cache {
+    static constexpr std::size_t type_capacity = 64;
+    static constexpr std::size_t date_capacity = 32;
+    static constexpr std::size_t head_capacity = 256;
+    bool valid;
+    http::status status;
+    connection_header connection;
+    std::uint8_t type_length;
+    std::uint8_t date_length;
+    std::uint16_t head_length;
+    std::uint64_t length;
+    char type[type_capacity];
+    char date[date_capacity];
+    char head[head_capacity];
+
+    bool matches(http::status s, connection_header c, std::string_view t, std::uint64_t n,
+                 std::string_view d) const noexcept {
+        return valid && status == s && connection == c && length == n && type_length == t.size() &&
+               date_length == d.size() && same_bytes(type, t.data(), t.size()) &&
+               same_bytes(date, d.data(), d.size());
+    }
+    void store(http::status s, connection_header c, std::string_view t, std::uint64_t n, std::string_view d,
+               std::string_view bytes) noexcept {
+        valid = t.size() <= type_capacity && d.size() <= date_capacity && bytes.size() <= head_capacity;
+        if (!valid) {
+            return;
+        }
+        status = s;
+        connection = c;
+        length = n;
+        type_length = static_cast<std::uint8_t>(t.size());
+        if (!t.empty()) {
+            std::memcpy(type, t.data(), t.size());
+        }
+        date_length = static_cast<std::uint8_t>(d.size());
+        std::memcpy(date, d.data(), d.size());
+        head_length = static_cast<std::uint16_t>(bytes.size());
+        std::memcpy(head, bytes.data(), bytes.size());
+    }
+};
+
+// Zero-initialized (valid = false) without a constructor: no guard on each access.
+thread_local head_cache last_head;
+
+} // namespace
+
 bool serialize_response(std::string& out, const response& r, const request& req, bool head_request,
                         bool server_closes, std::vector<header>& scratch, std::string_view date) {
+    if (date.empty()) {
+        date = thread_date_cache().now();
+    }
+    const connection_header connection = connection_for(req, server_closes);
+    const bool plain = r.headers().empty() && r.kind() != body_kind::streamed;
+    const std::uint64_t length = r.content_length();
+    const std::string_view type = r.content_type();
+    const bool with_body = r.kind() != body_kind::file && !head_request && !status_forbids_body(r.status());
+    head_cache& cache = last_head;
+    if (plain && cache.matches(r.status(), connection, type, length, date)) {
+        out.append(cache.head, cache.head_length);
+        if (with_body) {
+            out.append(r.body());
+        }
+        return true;
+    }
     scratch.clear();
     for (const response_field& f : r.headers()) {
         scratch.push_back({f.name, f.value});
     }
-    if (date.empty()) {
-        date = thread_date_cache().now();
-    }
-    const response_head head{r.status(), scratch, connection_for(req, server_closes), r.content_type()};
+    const response_head head{r.status(), scratch, connection, type};
     const std::size_t mark = out.size();
     try {
         if (r.kind() == body_kind::file) {
@@ -77,6 +167,11 @@ bool serialize_response(std::string& out, const response& r, const request& req,
         out.resize(mark);
         spdlog::error("invalid response to {}: {}", req.target, e.what());
         return false;
+    }
+    if (plain) {
+        const std::size_t body_size = with_body ? r.body().size() : 0;
+        cache.store(r.status(), connection, type, length, date,
+                    std::string_view(out).substr(mark, out.size() - mark - body_size));
     }
     return true;
 }

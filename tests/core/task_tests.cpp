@@ -168,3 +168,33 @@ TEST_SUITE("task") {
     }
 
 } // TEST_SUITE
+
+namespace {
+
+corio::task<std::unique_ptr<std::string>> make_text(bool fail) {
+    if (fail) {
+        throw std::runtime_error("no text");
+    }
+    co_return std::make_unique<std::string>("text");
+}
+
+} // namespace
+
+TEST_CASE("a finished task's result can be used in place, without moving it out of the promise") {
+    auto ok = make_text(false);
+    ok.handle().resume(); // runs to co_return: no suspension inside
+    REQUIRE(ok.is_ready());
+    CHECK_FALSE(ok.handle().promise().has_exception());
+    std::unique_ptr<std::string>& in_place = ok.handle().promise().result();
+    REQUIRE(in_place != nullptr);
+    CHECK(*in_place == "text");
+    const std::string* address = in_place.get();
+    CHECK(ok.handle().promise().result().get() == address); // still there: result() does not move
+    CHECK(ok.handle().promise().take_result().get() == address);
+
+    auto failing = make_text(true);
+    failing.handle().resume();
+    REQUIRE(failing.is_ready());
+    CHECK(failing.handle().promise().has_exception());
+    CHECK_THROWS_AS(failing.handle().promise().result(), std::runtime_error);
+}
