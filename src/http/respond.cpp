@@ -139,7 +139,7 @@ bool serialize_response(std::string& out, const response& r, const request& req,
         date = thread_date_cache().now();
     }
     const connection_header connection = connection_for(req, server_closes);
-    const bool plain = r.headers().empty() && r.kind() != body_kind::streamed;
+    const bool plain = !r.has_headers() && r.kind() != body_kind::streamed;
     const std::uint64_t length = r.content_length();
     const std::string_view type = r.content_type();
     const bool with_body = r.kind() != body_kind::file && !head_request && !status_forbids_body(r.status());

@@ -12,10 +12,7 @@ void unique_fd::close_descriptor(int fd) noexcept {
     ::close(fd);
 }
 
-std::string_view response::content_type() const noexcept {
-    if (type_length_ <= inline_type_capacity) {
-        return {type_inline_, type_length_};
-    }
+std::string_view response::long_type() const noexcept {
     return extras_->long_type;
 }
 

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <stdexcept>
 #include <system_error>
+#include <utility>
 
 #include "corio/http/date_cache.hpp"
 #include "corio/http/serializer.hpp"
@@ -111,6 +112,9 @@ worker_state::~worker_state() {
     }
     std::error_code ignored;
     input_set_watch.close(ignored); // closes input_set (normally done already by close_input_set())
+    while (pool != nullptr) {
+        delete std::exchange(pool, pool->next_free);
+    }
 }
 
 void worker_state::close_input_set() noexcept {
@@ -173,15 +177,17 @@ void worker_state::dispatch_input() noexcept {
 }
 
 exchange* worker_state::acquire_exchange() {
-    if (!pool.empty()) {
-        exchange* x = pool.back().release();
-        pool.pop_back();
+    if (pool != nullptr) {
+        exchange* x = pool;
+        pool = x->next_free;
+        --pool_size;
         return x;
     }
     return new exchange(srv.parser_opts, srv.input_capacity);
 }
 
 void worker_state::release_exchange(exchange* x) noexcept {
+    // After a request answered in full most of this is in its reset state already: only stores, no calls.
     x->parser.reset();
     x->begin = x->end = x->keep = 0;
     x->head_seen = false;
@@ -189,25 +195,30 @@ void worker_state::release_exchange(exchange* x) noexcept {
     x->body_copied = false;
     x->discard_body = false;
     x->close_after = false;
-    x->body.clear();
-    x->out.clear();
     x->out_start = 0;
     x->ctx.set_body({});
-    x->call = {};
-    x->call_error = nullptr;
     x->action = input_action::none;
+    if (x->call) {
+        x->call = {};
+    }
+    if (x->call_error) {
+        x->call_error = nullptr;
+    }
     if (x->out.capacity() > 1024 * 1024) {
         std::string().swap(x->out);
+    } else {
+        x->out.clear();
     }
     if (x->body.capacity() > 256 * 1024) {
         std::string().swap(x->body);
+    } else {
+        x->body.clear();
     }
-    try {
-        if (pool.size() < pool_limit) {
-            pool.emplace_back(x);
-            return;
-        }
-    } catch (...) {
+    if (pool_size < pool_limit) {
+        x->next_free = pool;
+        pool = x;
+        ++pool_size;
+        return;
     }
     delete x;
 }

@@ -83,6 +83,7 @@ struct exchange {
     input_action action = input_action::none;
     input_step pending = input_step::need_more; // where readable_now() stopped
     bool read_full = false;                     // the last read filled the buffer: read again before waiting
+    exchange* next_free = nullptr;              // in worker_state::pool
 };
 
 struct list_node {
@@ -216,7 +217,9 @@ public:
     bool stopping = false;
     bool forced = false;
     bool accepting = false;
-    std::vector<std::unique_ptr<exchange>> pool;
+    // Exchanges not in use, most recently released first (so the one reused next is warm in cache).
+    exchange* pool = nullptr;
+    std::size_t pool_size = 0;
     std::unique_ptr<char[]> scratch{new char[16 * 1024]};
     std::string canned;
     std::vector<header> fields; // serialization scratch

@@ -114,7 +114,10 @@ public:
     }
 
     /// The Content-Type (empty: none is sent).
-    std::string_view content_type() const noexcept;
+    std::string_view content_type() const noexcept {
+        return type_length_ <= inline_type_capacity ? std::string_view(type_inline_, type_length_)
+                                                    : long_type();
+    }
     response& set_content_type(std::string_view value);
 
     /// Adds a header field (duplicates allowed). Names and values are validated when the response is sent (a
@@ -122,6 +125,8 @@ public:
     response& add_header(std::string_view name, std::string_view value);
     /// The added header fields, in order.
     const std::vector<response_field>& headers() const noexcept;
+    /// True when fields were added (headers() is not empty).
+    bool has_headers() const noexcept { return extras_ != nullptr && !extras_->fields.empty(); }
     /// The first added field with this name (case-insensitive), or nullptr.
     const response_field* find_header(std::string_view name) const noexcept;
 
@@ -170,6 +175,7 @@ private:
     };
     static constexpr std::size_t inline_type_capacity = 30;
     extras& more();
+    std::string_view long_type() const noexcept;
 
     http::status status_ = http::status::ok;
     body_kind kind_ = body_kind::empty;
