@@ -23,7 +23,7 @@ response::extras& response::more() {
     return *extras_;
 }
 
-response& response::set_content_type(std::string_view value) {
+response& response::set_other_content_type(std::string_view value) {
     if (value.size() <= inline_type_capacity) {
         if (!value.empty()) {
             std::memcpy(type_inline_, value.data(), value.size());

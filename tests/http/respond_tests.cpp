@@ -133,3 +133,23 @@ TEST_CASE("serialize_response rejects a bad field after a cached head and leaves
                                    scratch, date_a));
     CHECK(out == before);
 }
+
+TEST_CASE("a response keeps any Content-Type, of every length, through moves and replacements") {
+    std::string alphabet;
+    for (int i = 0; i < 80; ++i) {
+        alphabet.push_back(static_cast<char>('a' + i % 26));
+    }
+    for (std::size_t n = 0; n <= alphabet.size(); ++n) {
+        CAPTURE(n);
+        const std::string type = alphabet.substr(0, n);
+        response r = response::static_text("x", type);
+        CHECK(r.content_type() == type);
+        response moved = std::move(r);
+        CHECK(moved.content_type() == type);
+        // Replaced by a shorter and by a longer one: nothing of the old value shows.
+        moved.set_content_type("text/plain");
+        CHECK(moved.content_type() == "text/plain");
+        moved.set_content_type(alphabet.substr(1, n));
+        CHECK(moved.content_type() == alphabet.substr(1, n));
+    }
+}
