@@ -129,10 +129,11 @@ bool router::matches(const entry& r, std::string_view path) noexcept {
 }
 
 bool router::capture(const entry& r, std::string_view path, request_context& ctx) {
-    ctx.clear_params(path.size());
     if (r.literal) {
+        ctx.clear_params(0); // nothing is decoded
         return true;
     }
+    ctx.clear_params(path.size());
     std::string_view rest = path.substr(1);
     for (const segment& s : r.segments) {
         const std::size_t slash = rest.find('/');
@@ -214,7 +215,10 @@ void router::route(request_context& ctx, route_match& m) const {
     bool path_known = false;
     const bool is_head = v == http::verb::head;
     for (const entry& r : routes_) {
-        if (!matches(r, path)) {
+        // Literal patterns (most routes) by length and bytes, inline; patterns with parameters segment-wise.
+        if (r.literal ? (path.size() != r.pattern.size() ||
+                         std::memcmp(path.data(), r.pattern.data(), path.size()) != 0)
+                      : !matches(r, path)) {
             continue;
         }
         path_known = true;

@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -99,9 +100,13 @@ std::vector<pid_t> tree_tracker::processes() const {
 }
 
 void tree_tracker::sample() {
-    for (pid_t pid : processes()) {
+    std::size_t threads = 0;
+    const std::vector<pid_t> live = processes();
+    for (pid_t pid : live) {
         const std::string base = "/proc/" + std::to_string(pid);
-        for (pid_t tid : list_numeric(base + "/task")) {
+        const auto tasks = list_numeric(base + "/task");
+        threads += tasks.size();
+        for (pid_t tid : tasks) {
             const std::uint64_t s = read_switches(base + "/task/" + std::to_string(tid) + "/status");
             if (s != 0) {
                 switches_by_task_[tid] = s;
@@ -114,6 +119,8 @@ void tree_tracker::sample() {
             }
         }
     }
+    peak_threads_ = std::max(peak_threads_, threads);
+    peak_processes_ = std::max(peak_processes_, live.size());
 }
 
 double tree_tracker::cpu_seconds() {

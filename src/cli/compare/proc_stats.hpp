@@ -41,10 +41,17 @@ public:
     /// The root and its live child processes.
     std::vector<pid_t> processes() const;
 
+    /// The most threads and processes seen alive at once in any sample so far (a count taken at one instant
+    /// can fall between a load generator's connections).
+    std::size_t peak_threads() const noexcept { return peak_threads_; }
+    std::size_t peak_processes() const noexcept { return peak_processes_; }
+
 private:
     pid_t root_;
     std::map<pid_t, std::uint64_t> switches_by_task_;
     std::map<pid_t, double> cpu_by_child_;
+    std::size_t peak_threads_ = 0;
+    std::size_t peak_processes_ = 0;
 };
 
 /// "<cpu model>, <n> cores, <memory> GiB, Linux <release>".

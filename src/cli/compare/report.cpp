@@ -174,7 +174,8 @@ std::vector<std::string> write_report(const std::string& dir, const std::vector<
           "CPU 1, "
        << context.duration_s << " s per level. CPU is the server's utime+stime (all its threads and child "
        << "processes) per request; memory is sampled at 60 % of the run and summed over the server's "
-       << "processes; context switches are voluntary+involuntary over all its threads and processes.\n\n";
+       << "processes; threads and processes are the most seen at once (sampled every 200 ms); context "
+          "switches are voluntary+involuntary over all its threads and processes.\n\n";
     for (const auto& w : workloads_of(results)) {
         md << "## " << w << (w == "http" ? " (GET /plaintext, keep-alive)" : " (64-byte round trips)")
            << "\n\n"

@@ -189,6 +189,9 @@ measurement run_experiment(const experiment& e, const run_options& o) {
     }
     std::this_thread::sleep_for(300ms); // let the server reap finished connection threads/processes
     tree.sample();
+    // Threads and processes: the peak over the run (every 200 ms), not the count at the memory sample.
+    r.memory.threads = tree.peak_threads();
+    r.memory.processes = tree.peak_processes();
     const double cpu = tree.cpu_seconds() - cpu_before;
     const std::uint64_t switches = tree.context_switches() - switches_before;
 
