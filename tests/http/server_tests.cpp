@@ -209,6 +209,41 @@ TEST_CASE("pipelined requests on one connection are answered in order" * doctest
     CHECK(r2.find("Server: corio") != std::string::npos);
 }
 
+TEST_CASE("answers that wait (a suspending handler, streaming, a 404, a throw) keep their order among "
+          "immediate ones in one pipelined burst" *
+          doctest::test_suite("concurrent")) {
+    running_server s;
+    client c(s.srv.port());
+    c.send("GET /hello HTTP/1.1\r\nHost: a\r\n\r\n"
+           "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n"
+           "GET /hello HTTP/1.1\r\nHost: a\r\n\r\n"
+           "GET /numbers HTTP/1.1\r\nHost: a\r\n\r\n"
+           "GET /users/7 HTTP/1.1\r\nHost: a\r\n\r\n"
+           "GET /nowhere HTTP/1.1\r\nHost: a\r\n\r\n"
+           "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n"
+           "GET /hello HTTP/1.1\r\nHost: a\r\n\r\n"
+           "GET /broken HTTP/1.1\r\nHost: a\r\n\r\n"
+           "GET /hello HTTP/1.1\r\nHost: a\r\n\r\n");
+    const std::string expected[][2] = {
+        {"HTTP/1.1 200 OK", "\r\n\r\nHello, World!"}, {"HTTP/1.1 200 OK", "\r\n\r\nslow"},
+        {"HTTP/1.1 200 OK", "\r\n\r\nHello, World!"}, {"HTTP/1.1 200 OK", "\r\n\r\n0\n1\n2\n"},
+        {"HTTP/1.1 200 OK", "{\"id\":\"7\"}"},        {"HTTP/1.1 404 ", "Not Found"},
+        {"HTTP/1.1 200 OK", "\r\n\r\nslow"},          {"HTTP/1.1 200 OK", "\r\n\r\nHello, World!"},
+        {"HTTP/1.1 500 ", "Connection: close"},
+    };
+    for (const auto& e : expected) {
+        CAPTURE(e[1]);
+        const std::string r = c.read_response();
+        CHECK(r.find(e[0]) == 0);
+        CHECK(r.find(e[1]) != std::string::npos);
+    }
+    // A handler that throws ends the connection after its 500: the request behind it is not answered, and
+    // the end of stream comes at once (not the client's 10 s receive timeout).
+    const auto before = std::chrono::steady_clock::now();
+    CHECK(c.read_response().empty());
+    CHECK(std::chrono::steady_clock::now() - before < 5s);
+}
+
 TEST_CASE("a request split into single bytes is answered like a whole one" *
           doctest::test_suite("concurrent")) {
     running_server s;
