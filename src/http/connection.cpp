@@ -9,7 +9,6 @@
 #include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -25,6 +24,7 @@
 #include "corio/http/date_cache.hpp"
 #include "corio/http/serializer.hpp"
 #include "corio/http/uri.hpp"
+#include "corio/net/detail/syscalls.hpp"
 #include "respond.hpp"
 #include "server_internal.hpp"
 
@@ -46,17 +46,6 @@ std::string peer_address(int fd) {
         ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, text, sizeof(text));
     }
     return text;
-}
-
-// recv and send without libc's cancellation-point wrappers, which switch asynchronous cancellation on and
-// off around every call in a multi-threaded process (corio never cancels threads): ~60 instructions less
-// per request.
-ssize_t raw_recv(int fd, void* buffer, std::size_t size) noexcept {
-    return ::syscall(SYS_recvfrom, fd, buffer, size, 0, nullptr, nullptr);
-}
-
-ssize_t raw_send(int fd, const void* data, std::size_t size, int flags) noexcept {
-    return ::syscall(SYS_sendto, fd, data, size, flags, nullptr, 0);
 }
 
 constexpr std::size_t flush_threshold = 64 * 1024;
@@ -406,7 +395,7 @@ bool connection::readable_now() {
     }
     exchange& x = *ex_;
     const std::size_t space = x.capacity - x.end;
-    const ssize_t n = raw_recv(fd(), x.in.get() + x.end, space);
+    const ssize_t n = net::detail::sys_recv(fd(), x.in.get() + x.end, space, 0);
     if (n > 0) {
         if (phase_ == conn_phase::idle) {
             phase_ = conn_phase::head;
@@ -814,7 +803,8 @@ bool connection::try_flush() noexcept {
     std::string& out = ex_->out;
     std::size_t& out_start = ex_->out_start;
     while (out_start < out.size()) {
-        const ssize_t n = raw_send(fd(), out.data() + out_start, out.size() - out_start, MSG_NOSIGNAL);
+        const ssize_t n =
+            net::detail::sys_send(fd(), out.data() + out_start, out.size() - out_start, MSG_NOSIGNAL);
         if (n >= 0) {
             out_start += static_cast<std::size_t>(n);
         } else if (errno != EINTR) {

@@ -9,6 +9,8 @@
 #include <system_error>
 #include <utility>
 
+#include "corio/net/detail/syscalls.hpp"
+
 namespace corio::net {
 
 namespace {
@@ -30,7 +32,8 @@ stream_view::stream_view(asio::ip::tcp::socket& socket) : socket_(&socket), whee
 
 std::size_t stream_view::try_read(std::span<char> buffer, std::error_code& error) noexcept {
     for (;;) {
-        const ssize_t n = ::recv(socket_->native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+        const ssize_t n =
+            detail::sys_recv(socket_->native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
         if (n >= 0) {
             error.clear();
             return static_cast<std::size_t>(n);
@@ -47,7 +50,7 @@ std::size_t stream_view::try_read(std::span<char> buffer, std::error_code& error
 std::size_t stream_view::try_write(std::span<const char> data, std::error_code& error) noexcept {
     for (;;) {
         const ssize_t n =
-            ::send(socket_->native_handle(), data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+            detail::sys_send(socket_->native_handle(), data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n >= 0) {
             error.clear();
             return static_cast<std::size_t>(n);
