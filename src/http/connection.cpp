@@ -592,11 +592,7 @@ input_step connection::after_response(bool keep) {
     x.body_view = {};
     x.body_copied = false;
     x.discard_body = false;
-    if (x.body.capacity() > 256 * 1024) {
-        std::string().swap(x.body);
-    } else {
-        x.body.clear();
-    }
+    clear_bounded(x.body, max_kept_body);
     if (!keep) {
         return input_step::close_linger;
     }
@@ -685,8 +681,7 @@ int connection::respond_now() {
             log_access(r, r.content_length());
         }
     } else {
-        const response failure = response::static_text("Internal Server Error", "text/plain; charset=utf-8",
-                                                       http::status::internal_server_error);
+        const response failure = internal_error_response();
         serialize(failure, head_request, true, date);
         keep = 0;
     }
@@ -741,8 +736,7 @@ task<bool> connection::respond_slow() {
             if (x.ctx.stream().started()) {
                 co_return false; // the head is out: the only way to signal failure is to cut the body
             }
-            own = response::static_text("Internal Server Error", "text/plain; charset=utf-8",
-                                        http::status::internal_server_error);
+            own = internal_error_response();
             r = &own;
         }
     } else {
@@ -764,8 +758,7 @@ task<bool> connection::respond_slow() {
         }
     }
     if (!serialize(*r, head_request, server_closes)) {
-        own = response::static_text("Internal Server Error", "text/plain; charset=utf-8",
-                                    http::status::internal_server_error);
+        own = internal_error_response();
         serialize(own, head_request, true);
         co_return false;
     }

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "corio/http/detail/char_class.hpp"
+#include "corio/http/detail/swar.hpp"
 
 // The hot helpers are inlined into parse_head (the common path) as well as used by the state machine.
 #if defined(__GNUC__)
@@ -44,8 +45,10 @@ inline std::size_t skip_class(const char* s, std::size_t i, std::size_t end, cha
     return i;
 }
 
-constexpr std::uint64_t ones = 0x0101010101010101ULL;
-constexpr std::uint64_t highs = 0x8080808080808080ULL;
+using detail::bytes_below;
+using detail::bytes_equal;
+using detail::highs;
+using detail::ones;
 
 // Eight bytes with the first one in the lowest position, so the lowest flagged byte is the first in memory.
 inline std::uint64_t load8(const char* s) noexcept {
@@ -55,18 +58,6 @@ inline std::uint64_t load8(const char* s) noexcept {
         w = __builtin_bswap64(w);
     }
     return w;
-}
-
-// The high bit of each byte of `w` below `n` (n <= 0x80). A borrow can flag bytes above a flagged one, never
-// below it, so the lowest flagged byte is exact; that is all the scanners below use.
-constexpr std::uint64_t bytes_below(std::uint64_t w, std::uint64_t n) noexcept {
-    return (w - ones * n) & ~w & highs;
-}
-
-// The high bit of each byte of `w` equal to `c`; exact for the lowest one, as above.
-constexpr std::uint64_t bytes_equal(std::uint64_t w, std::uint64_t c) noexcept {
-    const std::uint64_t x = w ^ (ones * c);
-    return (x - ones) & ~x & highs;
 }
 
 inline std::size_t first_flagged(std::uint64_t flags) noexcept {

@@ -54,6 +54,10 @@ response builtin_response(const route_match& match) {
     case route_outcome::bad_request:
         return response::static_text("Bad Request", "text/plain; charset=utf-8", status::bad_request);
     }
+    return internal_error_response();
+}
+
+response internal_error_response() {
     return response::static_text("Internal Server Error", "text/plain; charset=utf-8",
                                  status::internal_server_error);
 }

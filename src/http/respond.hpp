@@ -23,6 +23,9 @@ void route_request(const router& routes, request_context& ctx, const request& re
 /// OPTIONS 204 + Allow, 501, 400).
 response builtin_response(const route_match& match);
 
+/// The server's 500: a handler threw, or its response could not be serialized.
+response internal_error_response();
+
 /// Appends the head of `r` (and its body when in memory; for a file only the head) to `out`, with the
 /// Connection field `req` and `server_closes` call for. Returns false, leaving `out` as it was, when a field
 /// of `r` is invalid. `scratch` is reused storage for the field list. `date` is the Date value (empty: read

@@ -1,6 +1,5 @@
 #include "corio/http/router.hpp"
 
-#include <cstring>
 #include <stdexcept>
 
 #include "corio/http/uri.hpp"
@@ -100,11 +99,7 @@ router& router::add(std::string_view method, std::string_view pattern, handler h
     return *this;
 }
 
-bool router::matches(const entry& r, std::string_view path) noexcept {
-    if (r.literal) {
-        return path.size() == r.pattern.size() &&
-               std::memcmp(path.data(), r.pattern.data(), path.size()) == 0;
-    }
+bool router::matches_segments(const entry& r, std::string_view path) noexcept {
     if (path.empty() || path.front() != '/') {
         return false;
     }
@@ -215,10 +210,7 @@ void router::route(request_context& ctx, route_match& m) const {
     bool path_known = false;
     const bool is_head = v == http::verb::head;
     for (const entry& r : routes_) {
-        // Literal patterns (most routes) by length and bytes, inline; patterns with parameters segment-wise.
-        if (r.literal ? (path.size() != r.pattern.size() ||
-                         std::memcmp(path.data(), r.pattern.data(), path.size()) != 0)
-                      : !matches(r, path)) {
+        if (!matches(r, path)) {
             continue;
         }
         path_known = true;

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "corio/http/detail/char_class.hpp"
+#include "corio/http/detail/swar.hpp"
 
 namespace corio::http {
 
@@ -13,15 +14,9 @@ namespace {
 
 // Field validation runs on every response, so it checks eight bytes at a time and looks at single bytes
 // only when a word holds something suspicious.
-constexpr std::uint64_t ones = 0x0101010101010101ULL;
-constexpr std::uint64_t highs = 0x8080808080808080ULL;
-
 /// True when some byte of `w` is below 0x20 or is 0x7f (DEL).
 constexpr bool has_ctl(std::uint64_t w) noexcept {
-    const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
-    const std::uint64_t x = w ^ (ones * 0x7f);
-    const std::uint64_t del = (x - ones) & ~x & highs;
-    return (below_space | del) != 0;
+    return (detail::bytes_below(w, 0x20) | detail::bytes_equal(w, 0x7f)) != 0;
 }
 
 bool valid_value_bytes(std::string_view v) noexcept {
@@ -96,25 +91,27 @@ std::string_view connection_line(connection_header c) noexcept {
     return {};
 }
 
+/// Copies the first and the last sizeof(Word) bytes of the n at `src` (sizeof(Word) <= n <= 2 sizeof(Word)):
+/// together they cover all n.
+template <class Word>
+inline void copy_ends(char* p, const char* src, std::size_t n) noexcept {
+    Word a;
+    Word b;
+    std::memcpy(&a, src, sizeof(Word));
+    std::memcpy(&b, src + n - sizeof(Word), sizeof(Word));
+    std::memcpy(p, &a, sizeof(Word));
+    std::memcpy(p + n - sizeof(Word), &b, sizeof(Word));
+}
+
 /// Copies `s` to `p`: short pieces (most of a head: reason, type, digits, small bodies) with a few word
 /// moves instead of a call to memcpy.
 inline char* put(char* p, std::string_view s) noexcept {
     const std::size_t n = s.size();
     const char* src = s.data();
     if (n >= 8 && n <= 16) {
-        std::uint64_t a;
-        std::uint64_t b;
-        std::memcpy(&a, src, 8);
-        std::memcpy(&b, src + n - 8, 8);
-        std::memcpy(p, &a, 8);
-        std::memcpy(p + n - 8, &b, 8);
+        copy_ends<std::uint64_t>(p, src, n);
     } else if (n >= 4 && n < 8) {
-        std::uint32_t a;
-        std::uint32_t b;
-        std::memcpy(&a, src, 4);
-        std::memcpy(&b, src + n - 4, 4);
-        std::memcpy(p, &a, 4);
-        std::memcpy(p + n - 4, &b, 4);
+        copy_ends<std::uint32_t>(p, src, n);
     } else if (n > 0 && n < 4) {
         p[0] = src[0];
         p[n / 2] = src[n / 2];

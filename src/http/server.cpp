@@ -204,16 +204,8 @@ void worker_state::release_exchange(exchange* x) noexcept {
     if (x->call_error) {
         x->call_error = nullptr;
     }
-    if (x->out.capacity() > 1024 * 1024) {
-        std::string().swap(x->out);
-    } else {
-        x->out.clear();
-    }
-    if (x->body.capacity() > 256 * 1024) {
-        std::string().swap(x->body);
-    } else {
-        x->body.clear();
-    }
+    clear_bounded(x->out, max_kept_output);
+    clear_bounded(x->body, max_kept_body);
     if (pool_size < pool_limit) {
         x->next_free = pool;
         pool = x;

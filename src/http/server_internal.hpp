@@ -51,6 +51,20 @@ enum class input_action : std::uint8_t {
     flush,               ///< write out what is buffered (100 Continue, or output above the threshold)
 };
 
+/// What an exchange keeps of its buffers between requests: larger ones are freed.
+constexpr std::size_t max_kept_output = 1024 * 1024;
+constexpr std::size_t max_kept_body = 256 * 1024;
+
+/// Empties `s`, and gives its storage back when it grew past `max_capacity` (one large request or response
+/// must not pin its buffer for the rest of the server's life).
+inline void clear_bounded(std::string& s, std::size_t max_capacity) noexcept {
+    if (s.capacity() > max_capacity) {
+        std::string().swap(s);
+    } else {
+        s.clear();
+    }
+}
+
 /// The per-request working set a connection borrows from its worker while it has bytes to process: the
 /// parser, the input and output buffers and the handler's context. Reused, so requests do not allocate.
 struct exchange {

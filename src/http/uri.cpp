@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "corio/http/detail/swar.hpp"
 #include "corio/http/request.hpp"
 
 namespace corio::http {
@@ -28,16 +29,11 @@ std::optional<target_parts> split_target(std::string_view target) noexcept {
     if (!target.empty() && target.front() == '/') {
         // origin-form, the common case: one scan for the end of the path and a fragment (never sent), eight
         // bytes at a time.
-        constexpr std::uint64_t ones = 0x0101010101010101ULL;
-        constexpr std::uint64_t highs = 0x8080808080808080ULL;
-        const auto has_zero = [](std::uint64_t w) {
-            return ((w - ones) & ~w & highs) != 0;
-        };
         std::size_t i = 0;
         for (; i + 8 <= target.size(); i += 8) {
             std::uint64_t w;
             std::memcpy(&w, target.data() + i, 8);
-            if (has_zero(w ^ (ones * '?')) || has_zero(w ^ (ones * '#'))) {
+            if ((detail::bytes_equal(w, '?') | detail::bytes_equal(w, '#')) != 0) {
                 break;
             }
         }

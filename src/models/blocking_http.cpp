@@ -181,14 +181,12 @@ void serve_http(int fd, const http::router& routes, const blocking_http_options&
                 resp = http::detail::builtin_response(match);
             }
             if (failed) {
-                resp = http::response::static_text("Internal Server Error", "text/plain; charset=utf-8",
-                                                   http::status::internal_server_error);
+                resp = http::detail::internal_error_response();
             }
             bool server_closes = failed || match.outcome == http::route_outcome::bad_request;
             out.clear();
             if (!http::detail::serialize_response(out, resp, req, head_request, server_closes, scratch)) {
-                resp = http::response::static_text("Internal Server Error", "text/plain; charset=utf-8",
-                                                   http::status::internal_server_error);
+                resp = http::detail::internal_error_response();
                 server_closes = true;
                 http::detail::serialize_response(out, resp, req, head_request, true, scratch);
             }

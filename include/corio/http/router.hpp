@@ -22,6 +22,7 @@
 // those paths get 405 (Allow: GET, HEAD, OPTIONS).
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -90,7 +91,13 @@ private:
         handler target;
     };
 
-    static bool matches(const entry& r, std::string_view path) noexcept;
+    /// Literal patterns (most routes) by length and bytes, inline; patterns with parameters segment-wise.
+    static bool matches(const entry& r, std::string_view path) noexcept {
+        return r.literal ? path.size() == r.pattern.size() &&
+                               std::memcmp(path.data(), r.pattern.data(), path.size()) == 0
+                         : matches_segments(r, path);
+    }
+    static bool matches_segments(const entry& r, std::string_view path) noexcept;
     static bool same_method(const entry& r, http::verb v, std::string_view method) noexcept {
         return r.verb != http::verb::other ? r.verb == v : r.method == method;
     }
