@@ -3,19 +3,20 @@
 # libasio-doc, compiled here at bench time, never copied into the repository) and, for the bulk case, a
 # minimal single-threaded epoll echo loop (the floor: one read + one write per echo).
 #
-#   bash bench/echo.sh [BUILD_DIR]          # default build/release; DURATION=5 REPS=3 IDLE=9000 BIG=10000
+#   bash bench/echo.sh [BUILD_DIR]          # default build/release; DURATION=5 REPS=5 IDLE=9000 BIG=10000
 #
 # Method: each server runs pinned to core 0 (corio with one worker thread), `corio load echo` (one thread)
 # pinned to core 1. Per case, the servers are run in turn, REPS times (alternating), and the median is
 # reported: server CPU µs per round trip = (utime+stime delta from /proc/PID/stat over the load run) /
-# round trips, round trips/s and MB/s (each way). Then server RSS per idle connection with IDLE idle
+# round trips, round trips/s and MB/s (each way). The corio/Asio verdict is the median of per-run ratios
+# (each corio run against the Asio run just before it), as in bench/peers.sh; the ratio of medians follows. Then server RSS per idle connection with IDLE idle
 # connections (each echoed one byte first), and BIG concurrent echo connections against corio (errors).
 set -euo pipefail
 
 BUILD=${1:-build/release}
 CORIO=$(realpath "$BUILD/src/cli/corio")
 DURATION=${DURATION:-5}
-REPS=${REPS:-3}
+REPS=${REPS:-5}
 IDLE=${IDLE:-9000}
 BIG=${BIG:-10000}
 ASIO_SRC=/usr/share/doc/libasio-dev/examples/cpp17/coroutines_ts/echo_server.cpp
@@ -176,8 +177,18 @@ for c in "${cases[@]}"; do
     RESULT[$s,cpu]=$cpu; RESULT[$s,mb]=$mb
     printf "%-22s %-6s %14s %12s %10s %7s\n" "${conns} conn x ${size} B" "$s" "$cpu" "$rate" "$mb" "$err"
   done
+  # The verdict: the median of per-run ratios (each corio run against the Asio run next to it; the
+  # machine's speed drifts between runs and pairing cancels most of that), then the ratio of the medians.
+  paired=$(python3 - "$TMP/corio.cpu" "$TMP/asio.cpu" <<'EOF'
+import statistics, sys
+c = [float(x) for x in open(sys.argv[1])]
+a = [float(x) for x in open(sys.argv[2])]
+r = [x / y for x, y in zip(c, a)]
+print(f"{statistics.median(r):.2f}x (runs: {' '.join(f'{x:.2f}' for x in r)})")
+EOF
+)
   ratio=$(python3 -c "print(f'{${RESULT[corio,cpu]} / ${RESULT[asio,cpu]}:.2f}')")
-  line="  ratio corio/asio: CPU per round trip ${ratio}x"
+  line="  ratio corio/asio: CPU per round trip ${paired}, ratio of medians ${ratio}x"
   if [ "$size" -gt 1024 ]; then
     line="$line; MB/s corio/epoll $(python3 -c "print(f'{${RESULT[corio,mb]} / ${RESULT[epoll,mb]}:.2f}')")x, asio/epoll $(python3 -c "print(f'{${RESULT[asio,mb]} / ${RESULT[epoll,mb]}:.2f}')")x"
   fi

@@ -32,6 +32,11 @@ constexpr std::size_t pool_limit = 256;
 
 task<void> sweep_loop(worker_state& w);
 
+void refresh_date() noexcept {
+    thread_date_cache()
+        .now(); // once per batch of ready sockets, not per response (connection::respond_now())
+}
+
 void refuse(asio::ip::tcp::socket& s, worker_state& w) noexcept {
     try {
         w.canned.clear();
@@ -50,6 +55,7 @@ void refuse(asio::ip::tcp::socket& s, worker_state& w) noexcept {
 }
 
 task<void> sweep_loop(worker_state& w) {
+    w.input_set.add_round_hook(&refresh_date); // here, on the worker's thread, as all use of the set
     for (;;) {
         w.sweep_timer.expires_after(w.stopping ? std::min(w.srv.sweep_interval, std::chrono::milliseconds(50))
                                                : w.srv.sweep_interval);
@@ -63,7 +69,6 @@ task<void> sweep_loop(worker_state& w) {
             }
         }
         if (w.stopping && !w.accepting && w.connection_count == 0) {
-            w.close_input_set(); // here, on the worker's thread: no watch handler outlives the worker state
             break;
         }
         for (list_node* n = w.connections.next; n != &w.connections;) {
@@ -91,88 +96,19 @@ task<void> sweep_loop(worker_state& w) {
 } // namespace
 
 worker_state::worker_state(server::impl& s, const executor& e)
-    : srv(s), ex(e), sweep_timer(asio::any_io_executor(e)), input_set_watch(e) {
-    input_set = ::epoll_create1(EPOLL_CLOEXEC);
-    if (input_set < 0) {
-        throw std::system_error(errno, std::system_category(), "http: epoll_create1");
-    }
-    std::error_code ec;
-    input_set_watch.assign(input_set, ec);
-    if (ec) {
-        ::close(input_set);
-        input_set = -1;
-        throw std::system_error(ec, "http: watching the input set");
-    }
-}
+    : srv(s), ex(e), sweep_timer(asio::any_io_executor(e)),
+      input_set(net::detail::edge_set::of(e.context())) {}
 
 worker_state::~worker_state() {
-    if (input_anchor->worker !=
-        nullptr) { // only read when close_input_set() ran (a late handler may read it)
-        input_anchor->worker = nullptr;
-    }
-    std::error_code ignored;
-    input_set_watch.close(ignored); // closes input_set (normally done already by close_input_set())
     while (pool != nullptr) {
         delete std::exchange(pool, pool->next_free);
     }
 }
 
-void worker_state::close_input_set() noexcept {
-    input_anchor->worker = nullptr; // a watch handler still queued now does nothing
-    std::error_code ignored;
-    input_set_watch.close(ignored);
-    input_set = -1;
-}
-
-namespace {
-
-struct input_set_ready {
-    std::shared_ptr<worker_state::anchor> anchor;
-    void operator()(const std::error_code& ec) const {
-        worker_state* w = anchor->worker;
-        if (w == nullptr) {
-            return; // the worker stopped watching (see close_input_set)
-        }
-        w->input_set_armed = false;
-        if (!ec) {
-            w->dispatch_input();
-        }
-    }
-};
-
-} // namespace
-
 void worker_state::arm_input_set() {
-    if (input_set_armed || input_set < 0) {
-        return;
-    }
-    input_set_armed = true;
-    input_set_watch.async_wait(asio::posix::descriptor_base::wait_read, input_set_ready{input_anchor});
-}
-
-void worker_state::dispatch_input() noexcept {
-    // Under load, input arrives while a batch is answered: take the next batch straight from the set (one
-    // system call) rather than through Asio's reactor (its wait, then re-arming the set: two more). Bounded,
-    // so that timers, posted work and new connections get their turn at least every max_rounds batches.
-    constexpr int max_rounds = 16;
-    epoll_event events[256];
-    thread_date_cache().now(); // once per round, not per response (connection::respond_now())
-    for (int round = 0; round < max_rounds; ++round) {
-        const int n = ::epoll_wait(input_set, events, 256, 0);
-        for (int i = 0; i < n; ++i) {
-            // Resuming a connection never destroys another one, so the rest of the batch stays valid (a
-            // connection that ends closes its socket, which leaves the set before the next round).
-            static_cast<connection*>(events[i].data.ptr)->on_input_event(events[i].events);
-        }
-        if (n <= 0) {
-            break;
-        }
-    }
-    // Re-arming re-reads the set's readiness: events beyond the last batch are reported at once.
-    try {
-        arm_input_set();
-    } catch (...) {
-        spdlog::error("http: cannot watch the input set");
+    if (!input_set.arm()) {
+        throw std::system_error(std::make_error_code(std::errc::not_enough_memory),
+                                "http: watching the input set");
     }
 }
 

@@ -26,6 +26,7 @@
 #include "corio/http/response.hpp"
 #include "corio/http/router.hpp"
 #include "corio/http/server.hpp"
+#include "corio/net/detail/edge_set.hpp"
 #include "corio/net/listener.hpp"
 #include "corio/runtime/executor.hpp"
 #include "corio/runtime/spawn.hpp"
@@ -122,7 +123,7 @@ enum class conn_phase : std::uint8_t { idle, head, body, handler, write, linger 
 enum class wake_reason : std::uint8_t { none, timeout, stop };
 
 /// One HTTP connection. Lives in the frame of its serving coroutine, on its worker's thread.
-class connection : public list_node {
+class connection : public list_node, private net::detail::edge_watch {
 public:
     connection(int fd, worker_state& w);
     connection(const connection&) = delete;
@@ -154,7 +155,8 @@ public:
 
 private:
     int fd() const noexcept { return fd_; }
-    static constexpr std::uint32_t input_events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+    static constexpr std::uint32_t input_events = EPOLLIN | EPOLLRDHUP;
+    static void on_edge(net::detail::edge_watch& self, std::uint32_t events) noexcept;
     bool watch_output(bool on) noexcept;
     void acquire();
     void release() noexcept;
@@ -238,22 +240,12 @@ public:
     std::string canned;
     std::vector<header> fields; // serialization scratch
 
-    // The worker's own readiness set: every connection's socket is in this edge-triggered epoll set (and only
-    // there, not in Asio's reactor), for input and output. The set's own descriptor is watched through Asio:
-    // one wait per batch of events, where a wait per socket through Asio would re-arm it with epoll_ctl every
-    // time, and a socket in both sets would report every event twice.
-    int input_set = -1;
-    asio::posix::basic_stream_descriptor<executor> input_set_watch;
-    bool input_set_armed = false;
-    /// What the watch's handler reaches the worker state through: cleared (on the worker's thread) when the
-    /// worker stops, so that a handler still queued then never touches a destroyed worker state.
-    struct anchor {
-        worker_state* worker;
-    };
-    std::shared_ptr<anchor> input_anchor = std::make_shared<anchor>(anchor{this});
+    // The io_context's readiness set (net/detail/edge_set.hpp): every connection's socket is in it,
+    // edge-triggered, for input and output, and not in Asio's reactor. One wait through Asio per batch of
+    // events, where a wait per socket through Asio would re-arm it with epoll_ctl every time.
+    net::detail::edge_set& input_set;
+    /// Makes sure the set's next events are dispatched. @throws std::system_error when it cannot be watched.
     void arm_input_set();
-    void close_input_set() noexcept;
-    void dispatch_input() noexcept;
     ~worker_state();
     worker_state(const worker_state&) = delete;
     worker_state& operator=(const worker_state&) = delete;

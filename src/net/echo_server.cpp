@@ -4,18 +4,22 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <utility>
 
 #include "corio/detail/frame_allocator.hpp"
+#include "corio/net/detail/edge_set.hpp"
+#include "corio/net/detail/syscalls.hpp"
 #include "corio/net/listener.hpp"
-#include "corio/net/stream.hpp"
 #include "corio/runtime/runtime.hpp"
 #include "corio/runtime/spawn.hpp"
+#include "corio/stop.hpp"
 
 namespace corio::net {
 
@@ -31,62 +35,173 @@ char* thread_buffer() {
     return buffer.get();
 }
 
-/// On shutdown: stop reading (the peer's pending bytes are still read, then end of stream).
+/// On shutdown: stop reading (the peer's pending bytes are still read, then end of stream; the kernel raises
+/// an input edge for it).
 struct stop_reading {
     int fd;
     void operator()() const noexcept { ::shutdown(fd, SHUT_RD); }
 };
 
-/// Slow path: the peer does not read as fast as it sends; keep the rest in a buffer of our own.
-task<io_result> write_rest(stream_view& s, const char* data, std::size_t size,
-                           std::chrono::milliseconds timeout) {
-    std::unique_ptr<char[]> rest = std::make_unique<char[]>(size);
-    std::memcpy(rest.get(), data, size);
-    io_result r = co_await s.write_all_ec({rest.get(), size}, timeout);
-    co_return r;
-}
+/// What echo_ready() leaves to do.
+enum class echo_step : std::uint8_t {
+    wait,  ///< everything read was echoed and the socket is drained: wait for its next input edge
+    more,  ///< the socket was still full after many reads: let the event loop run, then read on
+    rest,  ///< the peer does not read as fast as it sends: `rest` is left to write
+    close, ///< end of stream (after everything was echoed), or an error
+};
 
-std::stop_token shutdown_of(const std::stop_token& token) noexcept {
-    return token;
-}
-std::stop_token shutdown_of(const connection_ticket& ticket) noexcept {
-    return ticket.shutdown_token();
-}
-
-/// The echo loop, as a task (echo_connection) or as a coroutine that is its own root (the server's: a
-/// detached_task holding the listener's ticket, so an idle connection is this one frame). `lifetime` is the
-/// shutdown token, or the ticket that carries it.
-template <class Coroutine, class Lifetime>
-Coroutine echo_loop(asio::ip::tcp::socket socket, std::chrono::milliseconds idle_timeout, Lifetime lifetime) {
-    stream_view s(socket);
-    const std::stop_callback<stop_reading> on_shutdown(shutdown_of(lifetime),
-                                                       stop_reading{s.native_handle()});
-    for (;;) {
-        io_result ready = co_await s.async_wait_readable(idle_timeout);
-        if (ready.error) {
-            break; // idle timeout or error
+/// Echoes what the socket holds now, without blocking: reads into the per-thread buffer and writes each
+/// read straight back, until a read comes back short (the socket is drained: its next input raises an edge).
+echo_step echo_ready(int fd, std::span<const char>& rest) noexcept {
+    constexpr int max_full_reads = 16; // 1 MiB per turn for a fast sender; then others get theirs
+    char* buf = thread_buffer();
+    for (int reads = 0; reads < max_full_reads; ++reads) {
+        const ssize_t n = detail::sys_recv(fd, buf, thread_buffer_size, MSG_DONTWAIT);
+        if (n == 0) {
+            return echo_step::close;
         }
-        char* buf = thread_buffer();
-        std::error_code ec;
-        const std::size_t n = s.try_read({buf, thread_buffer_size}, ec);
-        if (ec == asio::error::would_block) {
-            continue;
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return errno == EAGAIN || errno == EWOULDBLOCK ? echo_step::wait : echo_step::close;
         }
-        if (ec || n == 0) {
-            break; // error, or the peer closed its side after everything was echoed
+        const auto size = static_cast<std::size_t>(n);
+        std::size_t written = 0;
+        while (written < size) {
+            const ssize_t w =
+                detail::sys_send(fd, buf + written, size - written, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (w < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                    return echo_step::close;
+                }
+                rest = {buf + written, size - written};
+                return echo_step::rest;
+            }
+            written += static_cast<std::size_t>(w);
         }
-        const std::size_t written = s.try_write({buf, n}, ec);
-        if (written == n) {
-            continue;
-        }
-        if (ec && ec != asio::error::would_block) {
-            break;
-        }
-        io_result rest = co_await write_rest(s, buf + written, n - written, idle_timeout);
-        if (rest.error) {
-            break;
+        if (size < thread_buffer_size) {
+            return echo_step::wait;
         }
     }
+    return echo_step::more;
+}
+
+/// Slow path: keeps what the peer did not take yet in a buffer of its own and writes it as the socket drains.
+/// @return false on error or timeout.
+task<bool> write_rest(detail::edge_socket& s, std::span<const char> data, std::chrono::milliseconds timeout) {
+    const std::unique_ptr<char[]> copy = std::make_unique<char[]>(data.size());
+    std::memcpy(copy.get(), data.data(), data.size());
+    std::size_t done = 0;
+    while (done < data.size()) {
+        const bool ready = co_await s.writable(timeout);
+        if (!ready) {
+            co_return false;
+        }
+        for (;;) {
+            const ssize_t w = detail::sys_send(s.native_handle(), copy.get() + done, data.size() - done,
+                                               MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (w >= 0) {
+                done += static_cast<std::size_t>(w);
+                if (done == data.size()) {
+                    break;
+                }
+                continue;
+            }
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                co_return false;
+            }
+            break; // full again: wait for the next output edge
+        }
+    }
+    co_return true;
+}
+
+/// echo_connection's two reasons to stop reading: the server's shutdown token and the task's own.
+struct two_tokens {
+    std::stop_token shutdown;
+    std::stop_token own;
+};
+
+/// Stops reading (stop_reading) when the connection's lifetime says so.
+template <class Lifetime>
+struct shutdown_watch;
+
+template <>
+struct shutdown_watch<connection_ticket> {
+    shutdown_watch(const connection_ticket& ticket, int fd)
+        : stop(ticket.shutdown_token(), stop_reading{fd}) {}
+    std::stop_callback<stop_reading> stop;
+};
+
+template <>
+struct shutdown_watch<two_tokens> {
+    shutdown_watch(const two_tokens& tokens, int fd)
+        : shutdown(tokens.shutdown, stop_reading{fd}), own(tokens.own, stop_reading{fd}) {}
+    std::stop_callback<stop_reading> shutdown;
+    std::stop_callback<stop_reading> own;
+};
+
+/// The echo loop, as a task (echo_connection) or as a coroutine that is its own root (the server's: a
+/// detached_task holding the listener's ticket, so an idle connection is this one frame). It owns `fd`, a
+/// connected socket watched through the io_context's edge set (not Asio's reactor: see edge_set.hpp).
+/// `lifetime` is the ticket that carries the shutdown token, or two_tokens.
+template <class Coroutine, class Lifetime>
+Coroutine echo_loop(int fd, asio::io_context& context, std::chrono::milliseconds idle_timeout,
+                    Lifetime lifetime) {
+    detail::edge_socket s(fd, context);
+    if (s.error()) {
+        co_return;
+    }
+    const shutdown_watch<Lifetime> on_shutdown(lifetime, fd);
+    bool drained = true; // a new socket raises an edge for input it already has when it joins the set
+    for (;;) {
+        if (drained) {
+            const bool ready = co_await s.readable(idle_timeout);
+            if (!ready) {
+                break; // idle timeout
+            }
+        }
+        std::span<const char> rest;
+        const echo_step step = echo_ready(fd, rest);
+        if (step == echo_step::close) {
+            break;
+        }
+        drained = step == echo_step::wait;
+        if (step == echo_step::more) {
+            co_await s.yield();
+        } else if (step == echo_step::rest) {
+            const bool written = co_await write_rest(s, rest, idle_timeout);
+            if (!written) {
+                break;
+            }
+        }
+    }
+}
+
+/// The connected socket's descriptor, taken out of Asio's hands (and its reactor), and its io_context.
+/// @return -1 when that fails (the socket is closed then).
+int take_descriptor(asio::ip::tcp::socket& socket, asio::io_context*& context) noexcept {
+    const asio::any_io_executor any = socket.get_executor();
+    const auto* ex = any.target<asio::io_context::executor_type>();
+    std::error_code ec;
+    if (ex == nullptr) {
+        socket.close(ec);
+        return -1;
+    }
+    context = &ex->context();
+    const int fd = socket.release(ec);
+    if (ec) {
+        socket.close(ec);
+        return -1;
+    }
+    return fd;
 }
 
 using echo_session = corio::detail::detached_task;
@@ -95,7 +210,15 @@ using echo_session = corio::detail::detached_task;
 
 task<void> echo_connection(asio::ip::tcp::socket socket, std::chrono::milliseconds idle_timeout,
                            std::stop_token shutdown) {
-    return echo_loop<task<void>>(std::move(socket), idle_timeout, std::move(shutdown));
+    asio::io_context* context = nullptr;
+    const int fd = take_descriptor(socket, context);
+    if (fd < 0) {
+        co_return;
+    }
+    std::stop_token own = co_await this_stop_token;
+    task<void> loop =
+        echo_loop<task<void>>(fd, *context, idle_timeout, two_tokens{std::move(shutdown), std::move(own)});
+    co_await std::move(loop);
 }
 
 std::size_t echo_connection_frame_size() {
@@ -104,8 +227,8 @@ std::size_t echo_connection_frame_size() {
     std::thread([&size] {
         asio::io_context io;
         {
-            const echo_session session = echo_loop<echo_session>(
-                asio::ip::tcp::socket(io), std::chrono::milliseconds(0), connection_ticket{});
+            const echo_session session =
+                echo_loop<echo_session>(-1, io, std::chrono::milliseconds(0), connection_ticket{});
             session.handle().destroy(); // never started
         }
         size = corio::detail::frame_allocator::cached_bytes();
@@ -123,7 +246,11 @@ int run_echo_server(const echo_server_options& options, std::stop_token stop) {
     spdlog::debug("corio echo: connection coroutine frame {} bytes", echo_connection_frame_size());
     const std::chrono::milliseconds idle = options.idle_timeout;
     l.start_detached([idle](asio::ip::tcp::socket s, connection_ticket ticket) {
-        echo_loop<echo_session>(std::move(s), idle, std::move(ticket)).handle().resume();
+        asio::io_context* context = nullptr;
+        const int fd = take_descriptor(s, context);
+        if (fd >= 0) {
+            echo_loop<echo_session>(fd, *context, idle, std::move(ticket)).handle().resume();
+        }
     });
     if (options.on_listening) {
         options.on_listening(l.port());

@@ -2,7 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <asio/post.hpp>
+
 #include <chrono>
+#include <future>
 #include <string>
 #include <thread>
 
@@ -46,6 +49,43 @@ TEST_CASE("echo connections write back every byte, also when the client sends mo
         sender.join();
         CHECK(echoed.size() == payload.size());
         CHECK(echoed == payload);
+    }
+    l.stop_accepting();
+    CHECK(l.drain(20s));
+}
+
+TEST_CASE("an echo connection whose data and end of stream arrive together echoes the data, then closes" *
+          doctest::test_suite("concurrent")) {
+    // The server's one worker is kept busy while each client connects, sends and shuts its side down, so the
+    // socket's first input edge carries the data and the end of stream at once: a short read takes the data,
+    // and the end of stream raises no edge of its own. The connection must still see it and close.
+    corio::runtime rt(1);
+    corio::net::listen_options o;
+    o.host = "127.0.0.1";
+    corio::net::listener l(rt, o);
+    const std::stop_token shutdown = l.shutdown_token();
+    l.start([shutdown](asio::ip::tcp::socket s) {
+        return corio::net::echo_connection(std::move(s), std::chrono::milliseconds(0), shutdown);
+    });
+    for (int i = 0; i < 5; ++i) {
+        std::promise<void> busy;
+        std::promise<void> release;
+        std::shared_future<void> released = release.get_future().share();
+        asio::post(rt.get_executor(0), [&busy, released] {
+            busy.set_value();
+            released.wait();
+        });
+        busy.get_future().wait();
+        test::client c(l.port());
+        const std::string payload(1000 + 997 * i, static_cast<char>('a' + i));
+        c.send(payload);
+        c.shutdown_send();
+        std::this_thread::sleep_for(20ms); // let the data and the FIN reach the server's socket
+        release.set_value();
+        std::error_code why;
+        const std::string echoed = c.receive_until_closed(&why, 5s);
+        CHECK(echoed == payload);
+        CHECK(why == asio::error::eof);
     }
     l.stop_accepting();
     CHECK(l.drain(20s));

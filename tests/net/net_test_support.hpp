@@ -9,9 +9,15 @@
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include <chrono>
 #include <cstdint>
 #include <future>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 
@@ -30,18 +36,40 @@ public:
         asio::read(socket_, asio::buffer(out));
         return out;
     }
-    /// Reads until the server closes; returns what arrived.
-    std::string receive_until_closed() {
+    /// Reads until the server closes (or an error, or `limit` passed: a test cannot hang); returns what
+    /// arrived. `why` (when given) gets what ended it: asio::error::eof when the server closed, timed_out;
+    /// without it a timeout throws.
+    std::string receive_until_closed(std::error_code* why = nullptr,
+                                     std::chrono::milliseconds limit = std::chrono::seconds(60)) {
+        const auto deadline = std::chrono::steady_clock::now() + limit;
         std::string out;
         char buf[4096];
+        std::error_code ec;
         for (;;) {
-            std::error_code ec;
-            const std::size_t n = socket_.read_some(asio::buffer(buf), ec);
-            out.append(buf, n);
-            if (ec) {
-                return out;
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            pollfd p{socket_.native_handle(), POLLIN, 0};
+            if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) == 0) {
+                ec = std::make_error_code(std::errc::timed_out);
+                break;
             }
+            const ssize_t n = ::recv(socket_.native_handle(), buf, sizeof(buf), 0);
+            if (n > 0) {
+                out.append(buf, static_cast<std::size_t>(n));
+                continue;
+            }
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            ec = n == 0 ? std::error_code(asio::error::eof) : std::error_code(errno, std::system_category());
+            break;
         }
+        if (why != nullptr) {
+            *why = ec;
+        } else if (ec == std::errc::timed_out) {
+            throw std::runtime_error("the server did not close the connection in time");
+        }
+        return out;
     }
     void shutdown_send() { socket_.shutdown(asio::socket_base::shutdown_send); }
     asio::ip::tcp::socket& socket() { return socket_; }
