@@ -6,7 +6,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -71,13 +70,18 @@ public:
         }
         return false;
     }
-    void await_suspend(std::coroutine_handle<> h) {
+    bool await_suspend(std::coroutine_handle<> h) {
         // input_ is idle: the socket was drained (a short read), so its next input raises an edge in the
         // input set.
         connection& c = connection_;
+        if (!c.join_input_set()) {
+            c.wait_failed_ = true;
+            return false;
+        }
         c.handle_ = h;
         c.input_ = connection::input_state::waiting;
         c.w_.arm_input_set();
+        return true;
     }
     void await_resume() const noexcept {}
 
@@ -105,7 +109,7 @@ public:
     }
     bool await_suspend(std::coroutine_handle<> h) {
         connection& c = connection_;
-        if (kind_ == connection::wait_kind::write && !c.watch_output(true)) {
+        if (!c.join_input_set() || (kind_ == connection::wait_kind::write && !c.watch_output(true))) {
             c.wait_failed_ = true;
             return false;
         }
@@ -160,13 +164,11 @@ private:
 // ---------------------------------------------------------------------------------------------------------
 
 connection::connection(int fd, worker_state& w) : fd_(fd), w_(w) {
-    // The socket lives only in the worker's input set (not in Asio's reactor): readable and writable edges
-    // both come from there.
+    // The socket (non-blocking, from the listener) lives only in the worker's input set, not in Asio's
+    // reactor: readable and writable edges both come from there. It joins the set when it first has to wait
+    // (join_input_set()): a connection whose request is there at once and that closes after the answer
+    // never needs to.
     on_event = &on_edge;
-    int on = 1;
-    if (::ioctl(fd, FIONBIO, &on) == 0 && !w.input_set.add(fd, *this, input_events)) {
-        input_ = input_state::idle;
-    }
     link_before(w_.connections);
     ++w_.connection_count;
     w_.open_connections.fetch_add(1, std::memory_order_relaxed);
@@ -212,6 +214,18 @@ void connection::wake(wake_reason why) noexcept {
 // Output readiness is watched only while a write waits (a send met a full buffer), as in nginx: a socket
 // that is also watched for output gets its write-space wake-ups reported, and the set costs more per request
 // (measured: ~5% of the server's CPU per keep-alive request).
+bool connection::join_input_set() noexcept {
+    if (input_ != input_state::unregistered) {
+        return true;
+    }
+    // Joining reports the readiness the socket already has: input that came since the last read is not lost.
+    if (w_.input_set.add(fd_, *this, input_events)) {
+        return false;
+    }
+    input_ = input_state::idle;
+    return true;
+}
+
 bool connection::watch_output(bool on) noexcept {
     return !w_.input_set.modify(fd_, *this, on ? input_events | EPOLLOUT : input_events);
 }
@@ -313,9 +327,6 @@ corio::detail::detached_task connection::serve(const serve_args& args) {
     // Only this frame lives while the connection is idle: reading and answering happen in on_readable(),
     // whose frame exists only while it runs. `args` is read before the first suspension only.
     connection c(args.fd, *args.worker);
-    if (c.input_ == connection::input_state::unregistered) {
-        co_return; // the socket could not join the input set: close it
-    }
     // The loop's state lives in `c` (its padding), not in locals: GCC gives every local a frame slot.
     for (;;) {
         if (!c.must_read_) {
@@ -594,7 +605,12 @@ input_step connection::after_response(bool keep) {
     x.discard_body = false;
     clear_bounded(x.body, max_kept_body);
     if (!keep) {
-        return input_step::close_linger;
+        // Lingering keeps the close from resetting the connection under the response while input may still
+        // come. A client that asked to close sends nothing after its request (RFC 9112, 9.6): when nothing of
+        // it is left unread here, close at once, as nginx does (no half-close, no wait for its FIN).
+        const bool client_closes = !x.parser.request().keep_alive;
+        return client_closes && x.begin == x.end && !x.read_full ? input_step::close
+                                                                 : input_step::close_linger;
     }
     if (x.begin == x.end) {
         phase_ = conn_phase::idle;

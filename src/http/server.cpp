@@ -37,7 +37,7 @@ void refresh_date() noexcept {
         .now(); // once per batch of ready sockets, not per response (connection::respond_now())
 }
 
-void refuse(asio::ip::tcp::socket& s, worker_state& w) noexcept {
+void refuse(int fd, worker_state& w) noexcept {
     try {
         w.canned.clear();
         w.fields.clear();
@@ -46,12 +46,11 @@ void refuse(asio::ip::tcp::socket& s, worker_state& w) noexcept {
                        response_head{status::service_unavailable, w.fields, connection_header::close},
                        thread_date_cache().now(), "Service Unavailable");
         [[maybe_unused]] const ssize_t n =
-            ::send(s.native_handle(), w.canned.data(), w.canned.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+            ::send(fd, w.canned.data(), w.canned.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     } catch (...) {
         // best effort
     }
-    std::error_code ignored;
-    s.close(ignored);
+    ::close(fd);
 }
 
 task<void> sweep_loop(worker_state& w) {
@@ -227,10 +226,10 @@ void server::start() {
     impl* self = &s;
     // The worker's connection count, not the listener's ticket, tracks connections for draining.
     s.listener->start_detached(
-        [self](asio::ip::tcp::socket socket, net::connection_ticket) { self->accept(std::move(socket)); });
+        [self](int fd, asio::io_context&, net::connection_ticket) { self->accept(fd); });
 }
 
-void server::impl::accept(asio::ip::tcp::socket socket) {
+void server::impl::accept(int fd) {
     // Called by the listener on the accepting worker's thread.
     const executor* here = current_executor();
     detail::worker_state* w = nullptr;
@@ -241,17 +240,11 @@ void server::impl::accept(asio::ip::tcp::socket socket) {
         }
     }
     if (w == nullptr || w->stopping) {
-        std::error_code ignored;
-        socket.close(ignored);
+        ::close(fd);
         return;
     }
     if (w->connection_count >= options.max_connections_per_thread) {
-        detail::refuse(socket, *w);
-        return;
-    }
-    std::error_code ec;
-    const int fd = socket.release(ec);
-    if (ec) {
+        detail::refuse(fd, *w);
         return;
     }
     // The connection's coroutine is its own root: started here, it frees itself when the connection ends

@@ -157,6 +157,9 @@ private:
     int fd() const noexcept { return fd_; }
     static constexpr std::uint32_t input_events = EPOLLIN | EPOLLRDHUP;
     static void on_edge(net::detail::edge_watch& self, std::uint32_t events) noexcept;
+    /// Adds the socket to the worker's input set, the first time it has to wait. @return false when it
+    /// cannot.
+    bool join_input_set() noexcept;
     bool watch_output(bool on) noexcept;
     void acquire();
     void release() noexcept;
@@ -200,7 +203,8 @@ private:
     bool wait_failed_ = false; // the last wait ended in an error (a sweep wake: timeout or stop)
     // Where the connection stands with the worker's input set (worker_state::input_set).
     // hangup: the peer closed or the socket failed; sticky, every later wait returns at once (a short read
-    // does not drain a socket whose end of stream is pending: no further edge would come).
+    // does not drain a socket whose end of stream is pending: no further edge would come). unregistered: not
+    // in the set yet (join_input_set()).
     enum class input_state : std::uint8_t { idle, waiting, event_pending, hangup, unregistered };
     input_state input_ = input_state::unregistered;
     bool must_read_ = true; // read before waiting: bytes may have arrived before a wait could see them
@@ -277,7 +281,7 @@ struct server::impl {
     asio::ip::tcp protocol = asio::ip::tcp::v4();
 
     /// The listener's connection handler: serves the socket on the accepting worker.
-    void accept(asio::ip::tcp::socket socket);
+    void accept(int fd);
     std::atomic<bool> stop_requested{false};
     std::atomic<std::size_t> running_workers{0};
     std::mutex done_mutex;

@@ -185,7 +185,8 @@ Coroutine echo_loop(int fd, asio::io_context& context, std::chrono::milliseconds
     }
 }
 
-/// The connected socket's descriptor, taken out of Asio's hands (and its reactor), and its io_context.
+/// The connected socket's descriptor, non-blocking and taken out of Asio's hands (and its reactor), and its
+/// io_context.
 /// @return -1 when that fails (the socket is closed then).
 int take_descriptor(asio::ip::tcp::socket& socket, asio::io_context*& context) noexcept {
     const asio::any_io_executor any = socket.get_executor();
@@ -196,7 +197,8 @@ int take_descriptor(asio::ip::tcp::socket& socket, asio::io_context*& context) n
         return -1;
     }
     context = &ex->context();
-    const int fd = socket.release(ec);
+    socket.non_blocking(true, ec);
+    const int fd = ec ? -1 : socket.release(ec);
     if (ec) {
         socket.close(ec);
         return -1;
@@ -245,12 +247,8 @@ int run_echo_server(const echo_server_options& options, std::stop_token stop) {
     listener l(rt, lo);
     spdlog::debug("corio echo: connection coroutine frame {} bytes", echo_connection_frame_size());
     const std::chrono::milliseconds idle = options.idle_timeout;
-    l.start_detached([idle](asio::ip::tcp::socket s, connection_ticket ticket) {
-        asio::io_context* context = nullptr;
-        const int fd = take_descriptor(s, context);
-        if (fd >= 0) {
-            echo_loop<echo_session>(fd, *context, idle, std::move(ticket)).handle().resume();
-        }
+    l.start_detached([idle](int fd, asio::io_context& context, connection_ticket ticket) {
+        echo_loop<echo_session>(fd, context, idle, std::move(ticket)).handle().resume();
     });
     if (options.on_listening) {
         options.on_listening(l.port());

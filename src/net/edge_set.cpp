@@ -2,7 +2,6 @@
 
 #include <asio/post.hpp>
 
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -146,11 +145,6 @@ edge_socket::edge_socket(int fd, asio::io_context& context) noexcept : fd_(fd), 
         return;
     } catch (...) {
         error_ = std::make_error_code(std::errc::not_enough_memory);
-        return;
-    }
-    int on = 1;
-    if (::ioctl(fd_, FIONBIO, &on) != 0) {
-        error_ = {errno, std::system_category()};
         return;
     }
     error_ = set_->add(fd_, *this, input_events);

@@ -4,6 +4,9 @@
 #include <asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -14,6 +17,7 @@
 #include <vector>
 
 #include "corio/detail/promise_base.hpp"
+#include "corio/runtime/this_executor.hpp"
 #include "corio/runtime/use_task.hpp"
 
 namespace corio::net {
@@ -127,15 +131,6 @@ connection_root run_connection(std::shared_ptr<listener::state> st, shard* sh, t
 
 void start_connection(const std::shared_ptr<listener::state>& st, shard& sh, asio::ip::tcp::socket socket) {
     sh.active.fetch_add(1, std::memory_order_relaxed);
-    if (st->detached_handler) {
-        connection_ticket ticket(st, &sh);
-        try {
-            st->detached_handler(std::move(socket), std::move(ticket));
-        } catch (...) {
-            log_handler_failure(std::current_exception());
-        }
-        return;
-    }
     task<void> t;
     try {
         t = st->handler(std::move(socket));
@@ -145,6 +140,74 @@ void start_connection(const std::shared_ptr<listener::state>& st, shard& sh, asi
         return;
     }
     run_connection(st, &sh, std::move(t)).handle.resume();
+}
+
+/// Logs the first accept failure of a burst of them (typically out of descriptors or memory) and pauses for
+/// 100 ms, without busy looping; existing connections carry on.
+task<void> back_off(shard* sh, bool& backing_off, const std::error_code& ec) {
+    if (!backing_off) {
+        spdlog::warn("corio: accept failed ({}): backing off, existing connections carry on", ec.message());
+        backing_off = true;
+    }
+    asio::steady_timer pause(asio::any_io_executor(sh->ex), std::chrono::milliseconds(100));
+    [[maybe_unused]] std::error_code waited = co_await pause.async_wait(use_task_ec);
+}
+
+/// The accept loop of start_detached(): accept4() straight into non-blocking descriptors that no reactor
+/// knows, so that the servers that watch their sockets themselves pay no registration with Asio (epoll_ctl
+/// ADD, then DEL when they take the descriptor out again) and no fcntl. The acceptor is closed on this
+/// thread only (stop_accepting() posts it here), so its descriptor is valid whenever it is open.
+task<void> accept_descriptors(std::shared_ptr<listener::state> st, shard* sh) {
+    constexpr int accepts_per_turn = 64; // then the event loop gets a turn, under a flood of connections
+    bool backing_off = false;
+    const std::size_t limit = st->options.max_connections_per_thread;
+    asio::io_context& context = sh->ex.context();
+    int turn = 0;
+    while (sh->acceptor.is_open()) {
+        const int fd =
+            ::accept4(sh->acceptor.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            const int e = errno;
+            if (e == EINTR || e == ECONNABORTED || e == EPERM || e == EPROTO || e == ENETDOWN ||
+                e == ENOPROTOOPT || e == EHOSTDOWN || e == ENONET || e == EHOSTUNREACH || e == EOPNOTSUPP ||
+                e == ENETUNREACH) {
+                continue; // a connection that failed before it was accepted (see accept(2)): the next one
+            }
+            if (e != EAGAIN && e != EWOULDBLOCK) {
+                co_await back_off(sh, backing_off, std::error_code(e, std::system_category()));
+                continue;
+            }
+            turn = 0;
+            const std::error_code waited =
+                co_await sh->acceptor.async_wait(asio::socket_base::wait_read, use_task_ec);
+            if (waited == asio::error::operation_aborted) {
+                break;
+            }
+            continue;
+        }
+        if (backing_off) {
+            spdlog::info("corio: accepting again");
+            backing_off = false;
+        }
+        sh->accepted.fetch_add(1, std::memory_order_relaxed);
+        if (limit != 0 && sh->active.load(std::memory_order_relaxed) >= limit) {
+            sh->refused.fetch_add(1, std::memory_order_relaxed);
+            ::close(fd);
+            continue;
+        }
+        sh->active.fetch_add(1, std::memory_order_relaxed);
+        try {
+            st->detached_handler(fd, context, connection_ticket(st, sh));
+        } catch (...) {
+            log_handler_failure(std::current_exception());
+        }
+        if (++turn == accepts_per_turn) {
+            turn = 0;
+            co_await switch_to(sh->ex);
+        }
+    }
+    sh->loop_running.store(false, std::memory_order_release);
+    st->notify();
 }
 
 task<void> accept_loop(std::shared_ptr<listener::state> st, shard* sh) {
@@ -158,13 +221,7 @@ task<void> accept_loop(std::shared_ptr<listener::state> st, shard* sh) {
                 break;
             }
             if (out_of_resources(ec)) {
-                if (!backing_off) {
-                    spdlog::warn("corio: accept failed ({}): backing off, existing connections carry on",
-                                 ec.message());
-                    backing_off = true;
-                }
-                asio::steady_timer pause(asio::any_io_executor(sh->ex), std::chrono::milliseconds(100));
-                [[maybe_unused]] std::error_code waited = co_await pause.async_wait(use_task_ec);
+                co_await back_off(sh, backing_off, ec);
             }
             continue; // ECONNABORTED and the like: the next connection
         }
@@ -180,9 +237,7 @@ task<void> accept_loop(std::shared_ptr<listener::state> st, shard* sh) {
             socket.close(ignored);
             continue;
         }
-        std::error_code ignored;
-        socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-        start_connection(st, *sh, std::move(socket));
+        start_connection(st, *sh, std::move(socket)); // TCP_NODELAY: inherited from the acceptor
     }
     sh->loop_running.store(false, std::memory_order_release);
     st->notify();
@@ -194,6 +249,8 @@ void open_acceptor(asio::ip::tcp::acceptor& a, const asio::ip::tcp::endpoint& ep
     if (o.reuse_port) {
         a.set_option(reuse_port_option(true));
     }
+    a.set_option(asio::ip::tcp::no_delay(true)); // accepted sockets inherit it: no system call per connection
+    a.non_blocking(true);                        // accept_descriptors() calls accept4() itself
     a.bind(ep);
     a.listen(o.backlog);
 }
@@ -241,7 +298,8 @@ void listener::start_detached(detached_connection_handler handler) {
 void listener::start_accepting() {
     for (auto& sh : state_->shards) {
         sh->loop_running.store(true, std::memory_order_release);
-        spawn(sh->ex, accept_loop(state_, sh.get()));
+        spawn(sh->ex, state_->detached_handler ? accept_descriptors(state_, sh.get())
+                                               : accept_loop(state_, sh.get()));
     }
 }
 

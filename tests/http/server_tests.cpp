@@ -303,6 +303,40 @@ TEST_CASE("a malformed request is answered with its status and nothing after it 
     }
 }
 
+TEST_CASE("a client that asks to close is answered and released at once; a close the server decides lingers" *
+          doctest::test_suite("concurrent")) {
+    running_server s;
+    const auto count_becomes = [&s](std::size_t n, std::chrono::milliseconds within) {
+        const auto limit = std::chrono::steady_clock::now() + within;
+        while (s.srv.connection_count() != n && std::chrono::steady_clock::now() < limit) {
+            std::this_thread::sleep_for(5ms);
+        }
+        return s.srv.connection_count() == n;
+    };
+    {
+        // The client asked to close and sent nothing more: nothing to wait for (RFC 9112, 9.6). The server
+        // closes without waiting for the client's end of stream, which this client never sends.
+        client c(s.srv.port());
+        c.send("GET /hello HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        const std::string r = c.read_response();
+        CHECK(r.find("HTTP/1.1 200") == 0);
+        CHECK(r.find("Connection: close") != std::string::npos);
+        CHECK(c.closed_by_server());
+        CHECK(count_becomes(0, 1000ms)); // lingering would hold it for 2 s
+    }
+    {
+        // The server closes after a bad request while more input is buffered: it half-closes and keeps
+        // reading until the client is done, so that the close cannot reset the connection under its answer.
+        client c(s.srv.port());
+        c.send("GET / HTTP/1.1\r\nHost a\r\n\r\nGET /hello HTTP/1.1\r\nHost: a\r\n\r\n");
+        CHECK(c.read_response().find("HTTP/1.1 400") == 0);
+        CHECK(c.closed_by_server());
+        std::this_thread::sleep_for(200ms);
+        CHECK(s.srv.connection_count() == 1); // still lingering: the client has not closed its side
+    }
+    CHECK(count_becomes(0, 5000ms)); // the client closed: the lingering connection ends too
+}
+
 TEST_CASE("a handler that throws gives 500 and the server carries on" * doctest::test_suite("concurrent")) {
     running_server s;
     client c(s.srv.port());

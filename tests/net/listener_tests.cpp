@@ -2,6 +2,11 @@
 
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -32,6 +37,7 @@ corio::net::listen_options loopback(std::size_t max_per_thread = 0) {
 struct thread_log {
     std::mutex mutex;
     std::set<std::thread::id> threads;
+    int without_nodelay = 0; // accepted sockets without TCP_NODELAY
     std::atomic<int> served{0};
 };
 
@@ -39,6 +45,10 @@ corio::task<void> record_and_echo_once(asio::ip::tcp::socket s, thread_log* log)
     {
         std::lock_guard lock(log->mutex);
         log->threads.insert(std::this_thread::get_id());
+        asio::ip::tcp::no_delay nodelay;
+        std::error_code ec;
+        s.get_option(nodelay, ec);
+        log->without_nodelay += !nodelay.value() || ec ? 1 : 0;
     }
     corio::net::stream st(std::move(s));
     char buf[64];
@@ -83,7 +93,8 @@ TEST_CASE("port 0 makes the listener pick a free port that accepts connections" 
     CHECK(log.served.load() == 1);
 }
 
-TEST_CASE("the listener accepts on every worker thread" * doctest::test_suite("concurrent")) {
+TEST_CASE("the listener accepts on every worker thread, with TCP_NODELAY" *
+          doctest::test_suite("concurrent")) {
     corio::runtime rt(2);
     thread_log log;
     corio::net::listener l(rt, loopback());
@@ -98,7 +109,8 @@ TEST_CASE("the listener accepts on every worker thread" * doctest::test_suite("c
     CHECK(log.served.load() == 64);
     CHECK(l.accepted_connections() == 64);
     std::lock_guard lock(log.mutex);
-    CHECK(log.threads.size() == 2); // SO_REUSEPORT spreads 64 connections over both acceptors
+    CHECK(log.threads.size() == 2);  // SO_REUSEPORT spreads 64 connections over both acceptors
+    CHECK(log.without_nodelay == 0); // accepted sockets inherit TCP_NODELAY from the acceptor
 }
 
 TEST_CASE("max_connections_per_thread closes the extra connections at once" *
@@ -193,17 +205,28 @@ corio::detail::detached_task hold_with_ticket(asio::ip::tcp::socket s, corio::ne
 
 } // namespace
 
-TEST_CASE("start_detached hands over the connection with a ticket that keeps it counted until destroyed" *
+TEST_CASE("start_detached hands over a bare descriptor with a ticket that keeps it counted until destroyed" *
           doctest::test_suite("concurrent")) {
     corio::runtime rt(1);
     std::atomic<bool> saw_shutdown{false};
+    static std::atomic<bool> descriptor_ok{false};
     corio::net::listener l(rt, loopback(1));
-    l.start_detached([&saw_shutdown](asio::ip::tcp::socket s, corio::net::connection_ticket ticket) {
-        hold_with_ticket(std::move(s), std::move(ticket), &saw_shutdown).handle().resume();
-    });
+    l.start_detached(
+        [&saw_shutdown](int fd, asio::io_context& context, corio::net::connection_ticket ticket) {
+            // A bare descriptor: non-blocking, close-on-exec, TCP_NODELAY, and in no reactor yet.
+            const int flags = ::fcntl(fd, F_GETFL);
+            const int fd_flags = ::fcntl(fd, F_GETFD);
+            int nodelay = 0;
+            socklen_t len = sizeof(nodelay);
+            ::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len);
+            descriptor_ok = (flags & O_NONBLOCK) != 0 && (fd_flags & FD_CLOEXEC) != 0 && nodelay != 0;
+            asio::ip::tcp::socket s(context, asio::ip::tcp::v4(), fd);
+            hold_with_ticket(std::move(s), std::move(ticket), &saw_shutdown).handle().resume();
+        });
     test::client c(l.port());
     c.send("a");
     CHECK(c.receive(1) == "a");
+    CHECK(descriptor_ok.load());
     CHECK(l.active_connections() == 1);
     c.send("shutdown?");
     CHECK(c.receive(3) == "no!");

@@ -13,7 +13,8 @@
 //   workers; a connection lives and dies on the thread that accepted it, and its handler runs there). With
 //   port 0 the first bind picks the port and the others reuse it. With reuse_port = false there is a single
 //   acceptor, on worker 0, and every connection is served there.
-// - Accepted sockets have TCP_NODELAY set.
+// - Accepted sockets have TCP_NODELAY set (inherited from the listening socket: no system call per
+//   connection).
 // - The handler is invoked on the accepting thread, with the socket, and owns it; its task starts at once
 //   (inline, before the next accept) and runs under no stop token. An exception escaping it is logged
 //   (spdlog warn) and the listener carries on. start_detached() hands the connection over instead, with a
@@ -30,6 +31,7 @@
 //   destroyed before the runtime.
 
 // Asio first: every translation unit of corio must agree on Asio's configuration.
+#include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 
 #include <chrono>
@@ -88,7 +90,11 @@ private:
 /// Takes over one accepted connection (called on the accepting thread): starts whatever serves it, typically
 /// a coroutine that is its own root (no wrapper frame, so an idle connection costs only that frame), and
 /// keeps the ticket until the connection is done. Nothing is logged for it: it handles its own failures.
-using detached_connection_handler = std::function<void(asio::ip::tcp::socket, connection_ticket)>;
+/// The connection comes as a bare descriptor, owned by the handler from then on: connected, non-blocking,
+/// close-on-exec, with TCP_NODELAY, and known to no reactor (Asio's included), for servers that watch their
+/// sockets themselves (corio's echo and HTTP servers). `context` is the accepting thread's io_context; wrap
+/// the descriptor in `asio::ip::tcp::socket(context, asio::ip::tcp::v4(), fd)` to use it with Asio.
+using detached_connection_handler = std::function<void(int fd, asio::io_context& context, connection_ticket)>;
 
 class listener {
 public:

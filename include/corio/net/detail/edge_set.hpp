@@ -94,8 +94,8 @@ private:
 /// A connected socket in its io_context's edge_set (see above). Use it from that io_context's thread.
 class edge_socket : private edge_watch {
 public:
-    /// Takes ownership of `fd` (a connected stream socket; made non-blocking) and adds it to the set of
-    /// `context` for input. error() tells whether that worked.
+    /// Takes ownership of `fd` (a connected, non-blocking stream socket) and adds it to the set of `context`
+    /// for input. error() tells whether that worked.
     edge_socket(int fd, asio::io_context& context) noexcept;
     edge_socket(const edge_socket&) = delete;
     edge_socket& operator=(const edge_socket&) = delete;
