@@ -12,7 +12,9 @@
 #       /proc/PID/stat over the run, master and worker summed for nginx) and requests/s;
 #   (b) GET /plaintext pipelined 16 deep (bench/pipeline.lua, as TechEmpower's plaintext test), 256
 #       connections: requests/s and CPU µs per request;
-#   (c) IDLE keep-alive connections, each having made one request: server RSS growth per connection.
+#   (c) IDLE keep-alive connections, each having made one request: server RSS growth per connection;
+#   (d) GET /plaintext with `Connection: close`, 100 connections (a connection per request): server CPU µs
+#       per request, judged like (a) on per-run ratios, and requests/s (no target in issue 8).
 # nginx is installed with apt-get when missing; its configuration is generated in a temporary directory:
 # 1 worker, `return 200 "Hello, World!"` (text/plain), access_log off, 127.0.0.1 only, keepalive_requests
 # unlimited in practice (corio has no per-connection request limit either).
@@ -144,12 +146,14 @@ rss_kib() { # pid -> VmRSS summed over the tree
 }
 CLK_TCK=$(getconf CLK_TCK)
 
-run_wrk() { # server connections [pipeline] -> prints "cpu_us_per_request requests_per_s errors"
+run_wrk() { # server connections [pipeline depth | close] -> prints "cpu_us_per_request requests_per_s errors"
   local before after out depth=${3:-}
   start_server "$1"
   local url="http://127.0.0.1:$PORT/plaintext"
   before=$(cpu_ticks "$SERVER_PID")
-  if [ -n "$depth" ]; then
+  if [ "$depth" = close ]; then
+    out=$(taskset -c 1 wrk -t1 -c"$2" -d"${DURATION}s" --timeout 10s -H "Connection: close" "$url" 2>&1 || true)
+  elif [ -n "$depth" ]; then
     out=$(taskset -c 1 wrk -t1 -c"$2" -d"${DURATION}s" --timeout 10s -s "$HERE/pipeline.lua" "$url" -- "$depth" 2>&1 || true)
   else
     out=$(taskset -c 1 wrk -t1 -c"$2" -d"${DURATION}s" --timeout 10s "$url" 2>&1 || true)
@@ -226,7 +230,7 @@ echo "servers on core 0 (corio: 1 worker thread; nginx: 1 worker), wrk -t1 on co
 echo "median of $REPS alternating runs"
 echo
 
-for s in corio nginx; do for f in ka_cpu ka_rps ka_err pl_cpu pl_rps pl_err idle idle_err; do : > "$TMP/$s.$f"; done; done
+for s in corio nginx; do for f in ka_cpu ka_rps ka_err pl_cpu pl_rps pl_err cl_cpu cl_rps cl_err idle idle_err; do : > "$TMP/$s.$f"; done; done
 for rep in $(seq 1 "$REPS"); do
   order="corio nginx"; [ $((rep % 2)) -eq 0 ] && order="nginx corio"
   for s in $order; do
@@ -244,12 +248,17 @@ for rep in $(seq 1 "$REPS"); do
     echo "$bytes" >> "$TMP/$s.idle"; echo "$bad" >> "$TMP/$s.idle_err"
     echo "  run $rep $s idle: $bytes B/connection, $bad bad responses" >&2
   done
+  for s in $order; do
+    read -r cpu rps err < <(run_wrk "$s" 100 close)
+    echo "$cpu" >> "$TMP/$s.cl_cpu"; echo "$rps" >> "$TMP/$s.cl_rps"; echo "$err" >> "$TMP/$s.cl_err"
+    echo "  run $rep $s connection per request: $cpu us/request, $rps requests/s, $err errors" >&2
+  done
 done
 
 declare -A M
 for s in corio nginx; do
-  for f in ka_cpu ka_rps pl_cpu pl_rps idle; do M[$s,$f]=$(median < "$TMP/$s.$f"); done
-  for f in ka_err pl_err idle_err; do M[$s,$f]=$(awk '{s+=$1} END {print s+0}' "$TMP/$s.$f"); done
+  for f in ka_cpu ka_rps pl_cpu pl_rps cl_cpu cl_rps idle; do M[$s,$f]=$(median < "$TMP/$s.$f"); done
+  for f in ka_err pl_err cl_err idle_err; do M[$s,$f]=$(awk '{s+=$1} END {print s+0}' "$TMP/$s.$f"); done
 done
 verdict() { # value op limit
   python3 -c "import sys; v, op, l = float(sys.argv[1]), sys.argv[2], float(sys.argv[3]); print('met' if (v <= l if op == '<=' else v >= l) else 'MISSED')" "$1" "$2" "$3"
@@ -263,6 +272,9 @@ r_kar=$(ratio "${M[corio,ka_rps]}" "${M[nginx,ka_rps]}")
 r_pl=$(ratio "${M[corio,pl_rps]}" "${M[nginx,pl_rps]}")
 r_plc=$(ratio "${M[corio,pl_cpu]}" "${M[nginx,pl_cpu]}")
 r_idle=$(ratio "${M[corio,idle]}" "${M[nginx,idle]}")
+r_cl_pair=$(paste "$TMP/corio.cl_cpu" "$TMP/nginx.cl_cpu" | awk '{ if ($2 > 0) printf "%.4f\n", $1 / $2 }' | median)
+r_cl_pair=$(python3 -c "print(f'{float(\"$r_cl_pair\"):.2f}')")
+r_clr=$(ratio "${M[corio,cl_rps]}" "${M[nginx,cl_rps]}")
 printf "%-34s %-18s %12s %12s %12s  %s\n" "case" "figure" "corio" "nginx" "corio/nginx" "target"
 printf "%-34s %-18s %12s %12s %12s  %s\n" "(a) /plaintext keep-alive c=100" "CPU us/request" "${M[corio,ka_cpu]}" "${M[nginx,ka_cpu]}" "$r_ka" "(ratio of medians)"
 printf "%-34s %-18s %12s %12s %12s  %s\n" "" "CPU, per-run ratio" "" "" "$r_ka_pair" "<= 0.90x: $(verdict "$r_ka_pair" '<=' 0.9)  (median of $ka_pairs)"
@@ -273,3 +285,6 @@ printf "%-34s %-18s %12s %12s %12s\n" "" "CPU us/request" "${M[corio,pl_cpu]}" "
 printf "%-34s %-18s %12s %12s\n" "" "errors (all runs)" "${M[corio,pl_err]}" "${M[nginx,pl_err]}"
 printf "%-34s %-18s %12s %12s %12s  %s\n" "(c) $IDLE idle keep-alive conns" "RSS B/connection" "${M[corio,idle]}" "${M[nginx,idle]}" "$r_idle" "<= 512 B: $(verdict "${M[corio,idle]}" '<=' 512)"
 printf "%-34s %-18s %12s %12s\n" "" "bad responses" "${M[corio,idle_err]}" "${M[nginx,idle_err]}"
+printf "%-34s %-18s %12s %12s %12s  %s\n" "(d) Connection: close c=100" "CPU us/request" "${M[corio,cl_cpu]}" "${M[nginx,cl_cpu]}" "$r_cl_pair" "(median of per-run ratios; no target)"
+printf "%-34s %-18s %12s %12s %12s\n" "" "requests/s" "${M[corio,cl_rps]}" "${M[nginx,cl_rps]}" "$r_clr"
+printf "%-34s %-18s %12s %12s\n" "" "errors (all runs)" "${M[corio,cl_err]}" "${M[nginx,cl_err]}"
