@@ -32,9 +32,10 @@ constexpr std::size_t pool_limit = 256;
 
 task<void> sweep_loop(worker_state& w);
 
+/// The input set's round hook: the Date is read once per batch of ready sockets, not per response
+/// (connection::respond_now()).
 void refresh_date() noexcept {
-    thread_date_cache()
-        .now(); // once per batch of ready sockets, not per response (connection::respond_now())
+    thread_date_cache().now();
 }
 
 void refuse(int fd, worker_state& w) noexcept {

@@ -3,7 +3,6 @@
 // Server internals shared by server.cpp and connection.cpp (not installed).
 
 #include <asio/ip/tcp.hpp>
-#include <asio/posix/basic_stream_descriptor.hpp>
 #include <asio/steady_timer.hpp>
 
 #include <sys/epoll.h>

@@ -50,6 +50,23 @@ enum class echo_step : std::uint8_t {
     close, ///< end of stream (after everything was echoed), or an error
 };
 
+/// Sends as much of `data` as the socket takes now, without blocking. @return the bytes sent; `failed` is set
+/// on an error other than a full socket buffer.
+std::size_t send_now(int fd, std::span<const char> data, bool& failed) noexcept {
+    std::size_t sent = 0;
+    while (sent < data.size()) {
+        const ssize_t w =
+            detail::sys_send(fd, data.data() + sent, data.size() - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w >= 0) {
+            sent += static_cast<std::size_t>(w);
+        } else if (errno != EINTR) {
+            failed = errno != EAGAIN && errno != EWOULDBLOCK;
+            break;
+        }
+    }
+    return sent;
+}
+
 /// Echoes what the socket holds now, without blocking: reads into the per-thread buffer and writes each
 /// read straight back, until a read comes back short (the socket is drained: its next input raises an edge).
 echo_step echo_ready(int fd, std::span<const char>& rest) noexcept {
@@ -67,21 +84,14 @@ echo_step echo_ready(int fd, std::span<const char>& rest) noexcept {
             return errno == EAGAIN || errno == EWOULDBLOCK ? echo_step::wait : echo_step::close;
         }
         const auto size = static_cast<std::size_t>(n);
-        std::size_t written = 0;
-        while (written < size) {
-            const ssize_t w =
-                detail::sys_send(fd, buf + written, size - written, MSG_DONTWAIT | MSG_NOSIGNAL);
-            if (w < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                    return echo_step::close;
-                }
-                rest = {buf + written, size - written};
-                return echo_step::rest;
-            }
-            written += static_cast<std::size_t>(w);
+        bool failed = false;
+        const std::size_t written = send_now(fd, {buf, size}, failed);
+        if (failed) {
+            return echo_step::close;
+        }
+        if (written < size) {
+            rest = {buf + written, size - written};
+            return echo_step::rest;
         }
         if (size < thread_buffer_size) {
             return echo_step::wait;
@@ -101,23 +111,10 @@ task<bool> write_rest(detail::edge_socket& s, std::span<const char> data, std::c
         if (!ready) {
             co_return false;
         }
-        for (;;) {
-            const ssize_t w = detail::sys_send(s.native_handle(), copy.get() + done, data.size() - done,
-                                               MSG_DONTWAIT | MSG_NOSIGNAL);
-            if (w >= 0) {
-                done += static_cast<std::size_t>(w);
-                if (done == data.size()) {
-                    break;
-                }
-                continue;
-            }
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                co_return false;
-            }
-            break; // full again: wait for the next output edge
+        bool failed = false;
+        done += send_now(s.native_handle(), {copy.get() + done, data.size() - done}, failed);
+        if (failed) {
+            co_return false;
         }
     }
     co_return true;

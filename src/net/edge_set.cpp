@@ -36,15 +36,22 @@ void edge_set::shutdown() {
     fd_ = -1;
 }
 
-std::error_code edge_set::add(int fd, edge_watch& watch, std::uint32_t events) noexcept {
+std::error_code edge_set::control(int op, int fd, edge_watch& watch, std::uint32_t events) noexcept {
     epoll_event ev{};
     ev.events = events | EPOLLET;
     ev.data.ptr = &watch;
-    if (::epoll_ctl(fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    if (::epoll_ctl(fd_, op, fd, &ev) != 0) {
         return {errno, std::system_category()};
     }
-    ++registered_;
     return {};
+}
+
+std::error_code edge_set::add(int fd, edge_watch& watch, std::uint32_t events) noexcept {
+    const std::error_code ec = control(EPOLL_CTL_ADD, fd, watch, events);
+    if (!ec) {
+        ++registered_;
+    }
+    return ec;
 }
 
 void edge_set::forget() noexcept {
@@ -59,13 +66,7 @@ void edge_set::forget() noexcept {
 }
 
 std::error_code edge_set::modify(int fd, edge_watch& watch, std::uint32_t events) noexcept {
-    epoll_event ev{};
-    ev.events = events | EPOLLET;
-    ev.data.ptr = &watch;
-    if (::epoll_ctl(fd_, EPOLL_CTL_MOD, fd, &ev) != 0) {
-        return {errno, std::system_category()};
-    }
-    return {};
+    return control(EPOLL_CTL_MOD, fd, watch, events);
 }
 
 void edge_set::add_round_hook(void (*hook)() noexcept) {
@@ -99,8 +100,8 @@ void edge_set::on_ready(std::uint32_t generation, const std::error_code& ec) noe
         armed_ = false;
         return;
     }
-    dispatching_ =
-        true; // armed_ stays set meanwhile: waits begun by the callbacks need no arming of their own
+    // armed_ stays set meanwhile: waits begun by the callbacks need no arming of their own.
+    dispatching_ = true;
     dispatch();
     dispatching_ = false;
     armed_ = false;

@@ -153,6 +153,21 @@ task<void> back_off(shard* sh, bool& backing_off, const std::error_code& ec) {
     [[maybe_unused]] std::error_code waited = co_await pause.async_wait(use_task_ec);
 }
 
+/// Books a connection just accepted: ends a back-off, counts it, and tells whether max_connections_per_thread
+/// lets it in (a connection refused is counted; the caller closes it).
+bool admit(shard& sh, std::size_t limit, bool& backing_off) noexcept {
+    if (backing_off) {
+        spdlog::info("corio: accepting again");
+        backing_off = false;
+    }
+    sh.accepted.fetch_add(1, std::memory_order_relaxed);
+    if (limit != 0 && sh.active.load(std::memory_order_relaxed) >= limit) {
+        sh.refused.fetch_add(1, std::memory_order_relaxed);
+        return false;
+    }
+    return true;
+}
+
 /// The accept loop of start_detached(): accept4() straight into non-blocking descriptors that no reactor
 /// knows, so that the servers that watch their sockets themselves pay no registration with Asio (epoll_ctl
 /// ADD, then DEL when they take the descriptor out again) and no fcntl. The acceptor is closed on this
@@ -185,13 +200,7 @@ task<void> accept_descriptors(std::shared_ptr<listener::state> st, shard* sh) {
             }
             continue;
         }
-        if (backing_off) {
-            spdlog::info("corio: accepting again");
-            backing_off = false;
-        }
-        sh->accepted.fetch_add(1, std::memory_order_relaxed);
-        if (limit != 0 && sh->active.load(std::memory_order_relaxed) >= limit) {
-            sh->refused.fetch_add(1, std::memory_order_relaxed);
+        if (!admit(*sh, limit, backing_off)) {
             ::close(fd);
             continue;
         }
@@ -225,14 +234,8 @@ task<void> accept_loop(std::shared_ptr<listener::state> st, shard* sh) {
             }
             continue; // ECONNABORTED and the like: the next connection
         }
-        if (backing_off) {
-            spdlog::info("corio: accepting again");
-            backing_off = false;
-        }
         asio::ip::tcp::socket socket = std::move(accepted.second);
-        sh->accepted.fetch_add(1, std::memory_order_relaxed);
-        if (limit != 0 && sh->active.load(std::memory_order_relaxed) >= limit) {
-            sh->refused.fetch_add(1, std::memory_order_relaxed);
+        if (!admit(*sh, limit, backing_off)) {
             std::error_code ignored;
             socket.close(ignored);
             continue;

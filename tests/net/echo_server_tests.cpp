@@ -14,7 +14,27 @@
 #include "net_test_support.hpp"
 
 namespace {
+
 using namespace std::chrono_literals;
+
+/// A runtime and a listener on 127.0.0.1 whose connections are echo_connection()s (no idle timeout), stopped
+/// by the listener's shutdown token.
+struct echo_listener {
+    corio::runtime rt;
+    corio::net::listener l;
+    explicit echo_listener(std::size_t threads) : rt(threads), l(rt, loopback()) {
+        const std::stop_token shutdown = l.shutdown_token();
+        l.start([shutdown](asio::ip::tcp::socket s) {
+            return corio::net::echo_connection(std::move(s), std::chrono::milliseconds(0), shutdown);
+        });
+    }
+    static corio::net::listen_options loopback() {
+        corio::net::listen_options o;
+        o.host = "127.0.0.1";
+        return o;
+    }
+};
+
 } // namespace
 
 TEST_CASE("an echo connection's coroutine frame is smaller than 1 KiB") {
@@ -26,14 +46,8 @@ TEST_CASE("an echo connection's coroutine frame is smaller than 1 KiB") {
 
 TEST_CASE("echo connections write back every byte, also when the client sends more than it reads" *
           doctest::test_suite("concurrent")) {
-    corio::runtime rt(2);
-    corio::net::listen_options o;
-    o.host = "127.0.0.1";
-    corio::net::listener l(rt, o);
-    const std::stop_token shutdown = l.shutdown_token();
-    l.start([shutdown](asio::ip::tcp::socket s) {
-        return corio::net::echo_connection(std::move(s), std::chrono::milliseconds(0), shutdown);
-    });
+    echo_listener e(2);
+    corio::net::listener& l = e.l;
     {
         test::client c(l.port());
         std::string payload(3 << 20, '\0');
@@ -59,19 +73,13 @@ TEST_CASE("an echo connection whose data and end of stream arrive together echoe
     // The server's one worker is kept busy while each client connects, sends and shuts its side down, so the
     // socket's first input edge carries the data and the end of stream at once: a short read takes the data,
     // and the end of stream raises no edge of its own. The connection must still see it and close.
-    corio::runtime rt(1);
-    corio::net::listen_options o;
-    o.host = "127.0.0.1";
-    corio::net::listener l(rt, o);
-    const std::stop_token shutdown = l.shutdown_token();
-    l.start([shutdown](asio::ip::tcp::socket s) {
-        return corio::net::echo_connection(std::move(s), std::chrono::milliseconds(0), shutdown);
-    });
+    echo_listener e(1);
+    corio::net::listener& l = e.l;
     for (int i = 0; i < 5; ++i) {
         std::promise<void> busy;
         std::promise<void> release;
         std::shared_future<void> released = release.get_future().share();
-        asio::post(rt.get_executor(0), [&busy, released] {
+        asio::post(e.rt.get_executor(0), [&busy, released] {
             busy.set_value();
             released.wait();
         });
@@ -92,14 +100,8 @@ TEST_CASE("an echo connection whose data and end of stream arrive together echoe
 }
 
 TEST_CASE("stopping the listener makes idle echo connections close" * doctest::test_suite("concurrent")) {
-    corio::runtime rt(1);
-    corio::net::listen_options o;
-    o.host = "127.0.0.1";
-    corio::net::listener l(rt, o);
-    const std::stop_token shutdown = l.shutdown_token();
-    l.start([shutdown](asio::ip::tcp::socket s) {
-        return corio::net::echo_connection(std::move(s), std::chrono::milliseconds(0), shutdown);
-    });
+    echo_listener e(1);
+    corio::net::listener& l = e.l;
     test::client c(l.port());
     c.send("hi");
     CHECK(c.receive(2) == "hi");

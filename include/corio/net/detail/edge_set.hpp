@@ -13,11 +13,11 @@
 //   (epoll_wait with no timeout, up to 16 rounds, so that timers, posted work and accepts keep their turn)
 //   and each ready socket's callback runs on the io_context's thread.
 // - edge_socket: one connected socket in the set, owned (closed on destruction, which also takes it out of
-// the
-//   set), awaited by one coroutine at a time for readability or writability, with an optional timeout from
-//   the io_context's deadline_wheel. An input edge that arrives while nobody waits is remembered, so a wait
-//   never misses input that came before it. As the set is edge-triggered, input already there when the reader
-//   stopped reading raises no new edge: a reader waits only after a read came back short or with EAGAIN.
+//   the set), awaited by one coroutine at a time for readability or writability, with an optional timeout
+//   from the io_context's deadline_wheel. An input edge that arrives while nobody waits is remembered, so a
+//   wait never misses input that came before it. As the set is edge-triggered, input already there when the
+//   reader stopped reading raises no new edge: a reader waits only after a read came back short or with
+//   EAGAIN.
 // - Writability is watched only while a writer waits (EPOLLOUT is added and removed around that wait): a
 //   socket always watched for output would have its write-space wake-ups reported too.
 
@@ -77,6 +77,7 @@ public:
 
 private:
     void shutdown() override;
+    std::error_code control(int op, int fd, edge_watch& watch, std::uint32_t events) noexcept;
     bool arm_slow() noexcept;
     void on_ready(std::uint32_t generation, const std::error_code& ec) noexcept;
     void dispatch() noexcept;
